@@ -16,9 +16,15 @@ from gpulab.errors import UsageError
 
 # name -> (module exposing add_arguments(parser) and run(args) -> int, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "doctor": ("gpulab.doctor", "report GPUs, driver, CUDA, torch, NVML, marimo and optional libraries"),
+    "doctor": (
+        "gpulab.doctor",
+        "report GPUs, driver, CUDA, torch, NVML, marimo and optional libraries",
+    ),
     "serve": ("gpulab.serve", "start a token-protected marimo server over the notebooks"),
-    "monitor": ("gpulab.telemetry_cli", "print live NVML telemetry (utilisation, memory, power...)"),
+    "monitor": (
+        "gpulab.telemetry_cli",
+        "print live NVML telemetry (utilisation, memory, power...)",
+    ),
     "bench": ("gpulab.bench", "run a registered benchmark and write reports/bench/NAME.json"),
     "lint": ("gpulab.qa.lint.cli", "check marimo notebooks against GPU/marimo best-practice rules"),
     "test": ("gpulab.qa.runner.cli", "run notebooks headless, one subprocess each, and report"),

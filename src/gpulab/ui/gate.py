@@ -1,0 +1,40 @@
+"""Run gates: expensive cells wait for a button, except in the smoke profile (headless CI).
+
+`mo.ui.run_button().value` is False when no browser is attached, so a gate on the button alone
+would mean no training or benchmark ever runs in a headless test (the predecessor's mistake).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpulab.ui.profile import Profile
+
+
+def run_gate(button: Any, profile: Profile, what: str = "this step") -> None:
+    """Stop the calling cell until `button` is pressed; smoke runs pass straight through."""
+    import marimo as mo
+
+    label = getattr(button, "label", "") or "run"
+    mo.stop(
+        not (button.value or profile.smoke),
+        mo.callout(mo.md(f"Press **{_plain(label)}** to start {what}."), kind="info"),
+    )
+
+
+def require_gpu(what: str = "This section", has_gpu: bool | None = None) -> None:
+    """Stop the calling cell with a clear callout when no CUDA GPU is present."""
+    import marimo as mo
+
+    from gpulab.ui.callouts import no_gpu_callout
+
+    if has_gpu is None:
+        import torch
+
+        has_gpu = torch.cuda.is_available()
+    mo.stop(not has_gpu, no_gpu_callout(what))
+
+
+def _plain(label: str) -> str:
+    # run_button labels may hold markdown/emoji; keep the text readable inside **...**
+    return label.replace("*", "").strip() or "run"
