@@ -129,7 +129,7 @@ def oom_guard(
         device=name,
         suggestions=list(suggestions),
         raw_message=message.splitlines()[0] if message else "",
-    )
+    ) from None
 
 
 def find_max_batch(

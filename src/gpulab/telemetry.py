@@ -110,7 +110,10 @@ def read_gpus(indices: Iterable[int] | None = None) -> list[Sample]:
 
 
 def _clock_event_reasons(pynvml: object, handle: object) -> int:
-    getter = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+    getter = (
+        getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+        or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+    )
     return int(getter(handle))
 
 
