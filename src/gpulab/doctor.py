@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
+import importlib
 import json
 from typing import Any
 
@@ -28,16 +28,17 @@ def collect() -> dict[str, Any]:
         )
     return {
         "system": system.to_dict(),
-        "marimo": _version("marimo"),
-        "gpulab": _version("gpulab"),
+        "marimo": _module_version("marimo"),
+        "gpulab": _module_version("gpulab"),
         "libraries": libraries,
     }
 
 
-def _version(distribution: str) -> str | None:
+def _module_version(module: str) -> str | None:
+    """The imported module's own version: distributions differ (marimo vs marimo-base)."""
     try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
+        return getattr(importlib.import_module(module), "__version__", None)
+    except ImportError:
         return None
 
 

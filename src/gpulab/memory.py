@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -91,45 +91,52 @@ def _is_oom(err: BaseException) -> bool:
     )
 
 
-@contextmanager
-def oom_guard(
-    suggestions: Sequence[str] = DEFAULT_SUGGESTIONS, device: Any = None
-) -> Iterator[None]:
+class oom_guard:  # noqa: N801 - used like a function: `with oom_guard(): ...`
     """Turn a CUDA OOM inside the block into `GpuOutOfMemory`, with the GPU's cache released.
 
-    The original exception (and its frames holding tensors) is dropped before memory is freed;
-    that is what makes the next attempt start from a clean GPU.
+    The failed step's frames (holding its activations) are cleared before the cache is emptied;
+    without that, the traceback keeps those tensors alive and the next attempt fails too. A
+    class, not a generator: a generator-based manager runs while `contextlib` still holds the
+    traceback, so nothing could be freed yet.
     """
-    message: str | None = None
-    try:
-        yield
-    except Exception as err:
-        if not _is_oom(err):
-            raise
-        message = str(err)
-        err.__traceback__ = None
-    # Outside the except block: the exception and its frames are gone.
-    if message is None:
-        return
-    release_memory()
-    import torch
 
-    target = (
-        device
-        if device is not None
-        else (torch.cuda.current_device() if torch.cuda.is_available() else None)
-    )
-    free, total = _free_and_total_mib(target) if target is not None else (None, None)
-    requested = parse_requested_bytes(message)
-    name = torch.cuda.get_device_name(target) if target is not None else "cpu"
-    raise GpuOutOfMemory(
-        requested_mib=None if requested is None else requested / MIB,
-        free_mib=free,
-        total_mib=total,
-        device=name,
-        suggestions=list(suggestions),
-        raw_message=message.splitlines()[0] if message else "",
-    ) from None
+    def __init__(
+        self, suggestions: Sequence[str] = DEFAULT_SUGGESTIONS, device: Any = None
+    ) -> None:
+        self.suggestions = list(suggestions)
+        self.device = device
+
+    def __enter__(self) -> oom_guard:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
+        if exc is None or not _is_oom(exc):
+            return False
+        message = str(exc)
+        traceback.clear_frames(tb)  # drop the locals of every finished frame of the failed step
+        exc.__traceback__ = None
+        del exc, tb
+        release_memory()
+        raise self._structured(message) from None
+
+    def _structured(self, message: str) -> GpuOutOfMemory:
+        import torch
+
+        target = self.device
+        if target is None and torch.cuda.is_available():
+            target = torch.cuda.current_device()
+        free, total = _free_and_total_mib(target) if target is not None else (None, None)
+        requested = parse_requested_bytes(message)
+        return GpuOutOfMemory(
+            requested_mib=None if requested is None else requested / MIB,
+            free_mib=free,
+            total_mib=total,
+            device=torch.cuda.get_device_name(target) if target is not None else "cpu",
+            suggestions=self.suggestions,
+            raw_message=message.splitlines()[0] if message else "",
+        )
 
 
 def find_max_batch(

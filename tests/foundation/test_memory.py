@@ -49,6 +49,27 @@ def test_guard_releases_what_the_failed_step_held() -> None:
     assert held["ref"]() is None
 
 
+def test_failed_step_is_freed_before_the_cache_is_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Emptying the CUDA cache frees nothing while the traceback still holds the step's tensors
+    # (seen on the H100: 8 GiB stayed reserved), so observe what is alive when release runs.
+    from gpulab import memory
+
+    alive_at_release = []
+    held = {}
+    monkeypatch.setattr(
+        memory, "release_memory", lambda: alive_at_release.append(held["ref"]() is not None)
+    )
+
+    def failing_step() -> None:
+        activations = torch.ones(1024)
+        held["ref"] = weakref.ref(activations)
+        raise torch.cuda.OutOfMemoryError(TORCH_OOM)
+
+    with pytest.raises(GpuOutOfMemory), oom_guard():
+        failing_step()
+    assert alive_at_release == [False]
+
+
 def test_guard_lets_other_errors_through() -> None:
     with pytest.raises(ValueError, match="bad config"), oom_guard():
         raise ValueError("bad config")
