@@ -1,0 +1,95 @@
+"""GPU validation: bf16 matmul TFLOPS (fp32 on CPU) vs a CPU torch matmul, bandwidths vs datasheet.
+
+Runs the measurements of `notebooks/gpu_validation.py` (`gpulab.workloads.gpu_validation`) on the
+first CUDA device: matmul TFLOPS per dtype and size, device memory copy, host<->device transfers
+pinned and pageable, and the CPU peer, each as % of its ceiling where one is known. The headline
+is the best size's median bf16 rate; the peer is what the same machine's CPU does with torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpulab.bench import BenchResult
+from gpulab.device import torch_device
+from gpulab.workloads.gpu_validation import (
+    ValidationConfig,
+    peaks_for,
+    summarise,
+    validation_steps,
+)
+
+
+def run(profile: str) -> BenchResult:
+    config = ValidationConfig.for_profile(profile)
+    device = torch_device()
+    peaks = peaks_for(device)
+    results = [step.run() for step in validation_steps(config, device, peaks)]
+    summary = summarise(results)
+    headline = "bf16" if device.type == "cuda" and "bf16" in summary.best_matmul else "fp32"
+    best = summary.best_matmul[headline]
+    cpu = summary.cpu_matmul
+    if best.tflops is None or cpu is None or cpu.tflops is None:
+        raise RuntimeError("the headline matmul or the CPU peer produced no measurement")
+    details: dict[str, Any] = {
+        "device": str(device),
+        "gpu": _gpu_name(device),
+        "datasheet": peaks.datasheet.to_dict() if peaks.datasheet else None,
+        "pcie_link": peaks.pcie_name,
+        "headline": {
+            "dtype": headline,
+            "size": best.size,
+            "tflops": best.tflops,
+            "pct_of_datasheet": best.pct_of_peak,
+        },
+        "best_per_dtype": {
+            dtype: {"size": r.size, "tflops": r.tflops, "pct_of_datasheet": r.pct_of_peak}
+            for dtype, r in summary.best_matmul.items()
+        },
+        "copy": _bandwidth_headline(summary.copy),
+        "transfers": {t.label: _bandwidth_headline(t) for t in summary.transfers},
+        "cpu_matmul": {"size": cpu.size, "tflops": cpu.tflops, "threads": _cpu_threads()},
+        "results": [r.to_dict() for r in results],
+        "method": (
+            "CUDA-event timing (perf_counter on CPU) via gpulab.timing.benchmark; per measurement "
+            f"~{config.warmup_s}s warm-up then ~{config.measure_s}s of timed calls "
+            f"({config.min_repeats}-{config.max_repeats} repeats); value = work / median call; "
+            "matmul = 2n^3 FLOP on random normal data into a preallocated output; device copy "
+            "counts bytes read + written (2x buffer); transfers count the buffer once"
+        ),
+    }
+    return BenchResult(
+        metric=f"{headline} matmul TFLOPS (best size, median)",
+        ours=best.tflops,
+        peer_name=f"CPU torch matmul fp32 {cpu.size}^3",
+        peer_value=cpu.tflops,
+        unit="TFLOPS",
+        details=details,
+    )
+
+
+def _bandwidth_headline(result: Any) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "gbs": result.gbs,
+        "pct_of_peak": result.pct_of_peak,
+        "peak_gbs": result.peak_gbs,
+        "peak": result.peak_name,
+        "buffer_mib": result.buffer_mib,
+        "skipped": result.skipped,
+    }
+
+
+def _gpu_name(device: Any) -> str | None:
+    if device.type != "cuda":
+        return None
+    import torch
+
+    return torch.cuda.get_device_name(device)
+
+
+def _cpu_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
