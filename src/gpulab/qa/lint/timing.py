@@ -1,0 +1,262 @@
+"""Timed regions: code between a wall-clock read and the subtraction that measures it.
+
+A region is found by dataflow, not adjacency: `t0 = time.perf_counter()` starts one and
+`time.perf_counter() - t0` (or `t1 - t0` with `t1` another clock read) ends it, so the gap
+between two measurements is never mistaken for a measurement.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from gpulab.qa.lint.analysis import (
+    GPU_MODULES,
+    Scope,
+    calls_notebook_function,
+    describe_cuda,
+    function_has,
+    is_wall_clock,
+    position,
+    scopes,
+    walk_scope,
+)
+from gpulab.qa.lint.model import Cell, Notebook
+from gpulab.qa.lint.names import method_name
+
+# GPU libraries whose calls return only when the work is done (no explicit sync needed).
+HOST_SYNCHRONOUS_MODULES = ("cudf", "cuml", "cugraph", "cuspatial")
+# Calls that wait for queued GPU work: explicit synchronisation and device-to-host reads.
+SYNC_METHODS = {
+    "synchronize",
+    "item",
+    "cpu",
+    "numpy",
+    "tolist",
+    "asnumpy",
+    "to_pandas",
+    "to_numpy",
+    "block_until_ready",
+    "elapsed_time",
+}
+# torch calls that do not launch device work.
+TORCH_NOT_WORK = (
+    "torch.cuda.",
+    "torch.no_grad",
+    "torch.inference_mode",
+    "torch.manual_seed",
+    "torch.device",
+    "torch.set_grad_enabled",
+    "torch.backends.",
+    "torch.autocast",
+    "torch.amp.",
+    "torch.compile",
+    "torch.utils.",
+    "torch.set_",
+    "torch.get_",
+    "torch.is_",
+)
+
+
+@dataclass
+class TimedRegion:
+    scope: Scope
+    start: ast.Call
+    stop: ast.Call
+    gpu_ops: list[ast.AST] = field(default_factory=list)  # all GPU work in the region
+    async_ops: list[ast.AST] = field(default_factory=list)  # work that returns before it is done
+    syncs: list[ast.AST] = field(default_factory=list)
+
+    @property
+    def synchronized(self) -> bool:
+        if not self.async_ops:
+            return True
+        last = max(position(op) for op in self.async_ops)
+        return any(position(sync) >= last for sync in self.syncs)
+
+
+def gpu_values(notebook: Notebook) -> dict[str, bool]:
+    """Names bound to GPU data or models, mapped to whether their work is asynchronous.
+
+    `a = torch.randn(n, n, device=device)`, `model = Net().to(device)`, `x = cp.asarray(...)`
+    (asynchronous), `gdf = cudf.DataFrame(...)` (host-synchronous), and anything computed from
+    those.
+    """
+    if "gpu_values" in notebook.memo:
+        return notebook.memo["gpu_values"]
+    values: dict[str, bool] = {}
+    assignments = [
+        node
+        for cell in notebook.parsed_cells
+        for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value is not None
+    ]
+    for _ in range(2):  # a second pass lets values flow through one more assignment
+        for node in assignments:
+            kind = _gpu_kind(notebook, node.value, values)  # type: ignore[arg-type]
+            if kind is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        values[name.id] = values.get(name.id, False) or kind
+    notebook.memo["gpu_values"] = values
+    return values
+
+
+def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
+    """True if `expr` yields asynchronous GPU data, False if host-synchronous GPU data, else None."""
+    kind: bool | None = None
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in values:
+            kind = kind or values[node.id]
+        if not isinstance(node, ast.Call):
+            continue
+        name = notebook.names.call_name(node) or ""
+        if name.startswith(HOST_SYNCHRONOUS_MODULES):
+            kind = kind or False
+        elif (
+            method_name(node) in ("cuda", "to")
+            or any(kw.arg in ("device", "device_map") for kw in node.keywords)
+            or describe_cuda(notebook, node)
+            or name.startswith(GPU_MODULES)
+        ):
+            kind = True
+    return kind
+
+
+def _names_in(node: ast.AST) -> Iterator[str]:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            yield child.id
+
+
+def gpu_op(notebook: Notebook, scope: Scope, node: ast.AST) -> bool | None:
+    """True if `node` launches asynchronous GPU work, False if host-synchronous GPU work, else None."""
+    values = gpu_values(notebook)
+    if isinstance(node, ast.BinOp):
+        kinds = [values[name] for name in _names_in(node) if name in values]
+        return any(kinds) if kinds else None
+    if not isinstance(node, ast.Call):
+        return None
+    name = notebook.names.call_name(node) or ""
+    if name.startswith(HOST_SYNCHRONOUS_MODULES):
+        return False
+    if name.startswith(GPU_MODULES):
+        return True
+    if name.startswith("torch.") and not name.startswith(TORCH_NOT_WORK):
+        on_device = any(kw.arg == "device" for kw in node.keywords)
+        if on_device or any(values.get(arg) for arg in _arg_names(node)):
+            return True
+    if isinstance(node.func, ast.Name) and node.func.id in scope.parameters:
+        return True  # a benchmark helper timing whatever it was handed
+    callee = calls_notebook_function(notebook, node)
+    if callee and function_has(notebook, "gpu_work", callee, _does_gpu_work):
+        return True
+    used = [values[n] for n in _names_in(node.func) if n in values]
+    used += [values[n] for n in _arg_names(node) if n in values]
+    if used:
+        return any(used)
+    return None
+
+
+def _arg_names(call: ast.Call) -> Iterator[str]:
+    for arg in [*call.args, *(kw.value for kw in call.keywords)]:
+        yield from _names_in(arg)
+
+
+def _does_gpu_work(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
+    scope = Scope(cell, body)
+    return any(
+        gpu_op(notebook, scope, node)
+        for node in walk_scope(body)
+        if not calls_notebook_function(notebook, node)
+    )
+
+
+def is_sync(notebook: Notebook, node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    if (method_name(node) or "") in SYNC_METHODS:
+        return True
+    callee = calls_notebook_function(notebook, node)
+    return bool(callee) and function_has(notebook, "sync", callee, _has_sync)
+
+
+def _has_sync(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
+    return any(
+        is_sync(notebook, node)
+        for node in walk_scope(body)
+        if not calls_notebook_function(notebook, node)
+    )
+
+
+def uses_cuda_events(scope: Scope) -> bool:
+    return any(
+        isinstance(node, ast.Attribute) and node.attr in ("Event", "elapsed_time")
+        for node in scope.walk()
+    )
+
+
+def timed_regions(notebook: Notebook, scope: Scope) -> list[TimedRegion]:
+    nodes = list(scope.walk())
+    starts: dict[str, list[ast.Call]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Assign) and is_wall_clock(notebook, node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    starts.setdefault(target.id, []).append(node.value)  # type: ignore[arg-type]
+
+    def latest(name: str, before: ast.AST) -> ast.Call | None:
+        earlier = [call for call in starts.get(name, []) if position(call) < position(before)]
+        return max(earlier, key=position) if earlier else None
+
+    regions: list[TimedRegion] = []
+    for node in nodes:
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub)):
+            continue
+        if not isinstance(node.right, ast.Name):
+            continue
+        start = latest(node.right.id, node)
+        if start is None:
+            continue
+        if is_wall_clock(notebook, node.left):
+            stop: ast.Call | None = node.left  # type: ignore[assignment]
+        elif isinstance(node.left, ast.Name):
+            stop = latest(node.left.id, node)
+        else:
+            stop = None
+        if stop is None or position(stop) <= position(start):
+            continue
+        regions.append(_fill(notebook, scope, nodes, start, stop))
+    unique = {(position(r.start), position(r.stop)): r for r in regions}
+    return sorted(unique.values(), key=lambda r: position(r.start))
+
+
+def _fill(
+    notebook: Notebook, scope: Scope, nodes: list[ast.AST], start: ast.Call, stop: ast.Call
+) -> TimedRegion:
+    region = TimedRegion(scope, start, stop)
+    low, high = position(start), position(stop)
+    for node in nodes:
+        if not (low < position(node) < high) or node is start:
+            continue
+        kind = gpu_op(notebook, scope, node)
+        if kind is not None:
+            region.gpu_ops.append(node)
+            if kind:
+                region.async_ops.append(node)
+        if is_sync(notebook, node):
+            region.syncs.append(node)
+    return region
+
+
+def gpu_timed_regions(notebook: Notebook) -> Iterator[TimedRegion]:
+    """Timed regions that contain GPU work, in every scope of the notebook."""
+    for cell in notebook.parsed_cells:
+        for scope in scopes(cell):
+            for region in timed_regions(notebook, scope):
+                if region.gpu_ops:
+                    yield region
