@@ -1,0 +1,26 @@
+"""`gpulab bench gpu --profile smoke` on a CPU: a complete report, GPU-only parts explained."""
+
+from __future__ import annotations
+
+import json
+
+from gpulab.bench import available, run_benchmark
+
+
+def test_gpu_benchmark_is_registered():
+    assert "gpu" in available()
+
+
+def test_smoke_report_on_cpu_has_headline_peer_and_details(tmp_path):
+    report = run_benchmark("gpu", "smoke", tmp_path)
+    stored = json.loads((tmp_path / "gpu.json").read_text())
+    assert stored["metric"] == report["metric"] == "fp32 matmul TFLOPS (best size, median)"
+    assert stored["ours"] > 0 and stored["peer"]["value"] > 0
+    assert stored["peer"]["name"].startswith("CPU torch matmul fp32")
+    details = stored["details"]
+    assert details["headline"]["dtype"] == "fp32"
+    assert details["cpu_matmul"]["tflops"] == stored["peer"]["value"]
+    assert details["copy"]["gbs"] > 0
+    assert all("CUDA GPU" in t["skipped"] for t in details["transfers"].values())
+    tests = {r.get("label") or f"matmul {r.get('dtype')}" for r in details["results"]}
+    assert {"matmul bf16", "matmul fp8", "h2d pinned", "d2h pageable"} <= tests
