@@ -251,8 +251,10 @@ def _(mo):
       stream (`gpulab.timing.benchmark(..., device="cuda")`).
     - **Warm up.** The first calls pay for cuBLAS choosing a kernel and the clocks ramping up: each
       measurement first runs for a while and discards it.
-    - **Repeat, report the median.** Each measurement runs for about a second of calls; the value is
-      work ÷ median call time, and the stored report keeps p10/p90.
+    - **Repeat, report the median.** Each measurement times a fraction of a second of calls (at
+      least ten); the value is work ÷ median call time, and the stored report keeps p10/p90.
+      Short windows show the rate at the clocks a load starts with, the one the datasheet
+      describes; the stress test below shows what the GPU *sustains* within its power limit.
 
     What is counted: a matmul of two n×n matrices is 2·n³ floating-point operations (random data,
     output preallocated); a device copy reads and writes every byte, so it counts 2 × the buffer;
