@@ -340,10 +340,92 @@ def _gpu_signal(notebook: Notebook, node: ast.AST) -> bool:
     return False
 
 
-def mentions_gpu(source: str) -> bool:
-    """Cheap textual test: does this code talk about a GPU device at all?"""
-    lowered = source.lower()
-    return any(word in lowered for word in ("cuda", "device", "gpu", "cupy", "cudf"))
+GPU_IDENTIFIER_WORDS = ("cuda", "gpu", "device", "cupy", "cudf")
+# GPU libraries whose calls return only when the work is done.
+HOST_SYNCHRONOUS_MODULES = ("cudf", "cuml", "cugraph", "cuspatial")
+
+
+def mentions_gpu(notebook: Notebook, nodes: Iterable[ast.AST]) -> bool:
+    """Whether code refers to a GPU: an identifier naming cuda/gpu/device, a "cuda" string, or a
+    name bound to GPU data. Comments and prose strings do not count."""
+    values = gpu_values(notebook)
+    for node in walk_scope(nodes):
+        if isinstance(node, ast.Name) and node.id in values:
+            return True
+        text = None
+        if isinstance(node, ast.Name):
+            text = node.id
+        elif isinstance(node, ast.Attribute):
+            text = node.attr
+        elif isinstance(node, ast.keyword | ast.arg):
+            text = node.arg
+        if text and any(word in text.lower() for word in GPU_IDENTIFIER_WORDS):
+            return True
+        if is_cuda_string(node):
+            return True
+    return False
+
+
+def gpu_values(notebook: Notebook) -> dict[str, bool]:
+    """Names bound to GPU data or models, mapped to whether their work is asynchronous.
+
+    `a = torch.randn(n, n, device=device)`, `model = Net().to(device)`, `x = cp.asarray(...)`
+    (asynchronous), `gdf = cudf.DataFrame(...)` (host-synchronous), and anything computed from
+    those.
+    """
+    if "gpu_values" in notebook.memo:
+        return notebook.memo["gpu_values"]
+    values: dict[str, bool] = {}
+    assignments = [
+        node
+        for cell in notebook.parsed_cells
+        for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value is not None
+    ]
+    for cell in notebook.parsed_cells:
+        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            # `model.to(device)` / `model.cuda()` as a statement moves the module in place.
+            call = node.value if isinstance(node, ast.Expr) else None
+            if (
+                isinstance(call, ast.Call)
+                and method_name(call) in ("to", "cuda")
+                and isinstance(call.func, ast.Attribute)
+                and isinstance(call.func.value, ast.Name)
+            ):
+                values[call.func.value.id] = True
+    for _ in range(2):  # a second pass lets values flow through one more assignment
+        for node in assignments:
+            kind = _gpu_kind(notebook, node.value, values)  # type: ignore[arg-type]
+            if kind is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        values[name.id] = values.get(name.id, False) or kind
+    notebook.memo["gpu_values"] = values
+    return values
+
+
+def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
+    """True if `expr` yields asynchronous GPU data, False if host-synchronous GPU data, else None."""
+    kind: bool | None = None
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in values:
+            kind = kind or values[node.id]
+        if not isinstance(node, ast.Call):
+            continue
+        name = notebook.names.call_name(node) or ""
+        if name.startswith(HOST_SYNCHRONOUS_MODULES):
+            kind = kind or False
+        elif (
+            method_name(node) in ("cuda", "to")
+            or any(kw.arg in ("device", "device_map") for kw in node.keywords)
+            or describe_cuda(notebook, node)
+            or name.startswith(GPU_MODULES)
+        ):
+            kind = True
+    return kind
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,25 +434,58 @@ def mentions_gpu(source: str) -> bool:
 GPULAB_GATE_WORDS = ("gate", "require", "stop")
 
 
-def is_gate_call(notebook: Notebook, node: ast.AST) -> bool:
+def is_gate_call(notebook: Notebook, cell: Cell, node: ast.AST, user_only: bool = False) -> bool:
     """`mo.stop(...)`, a gpulab gate helper (`run_gate`, `require_gpu`), or a notebook function
-    that calls one of those."""
+    that calls one. With `user_only`, only gates that wait for the reader count: a stop that
+    merely checks for a GPU stops nothing on a GPU machine."""
     if not isinstance(node, ast.Call):
         return False
-    name = notebook.names.call_name(node)
+    name = notebook.names.call_name(node) or ""
     if name == "marimo.stop":
-        return True
-    if name and name.startswith("gpulab."):
+        return not user_only or not _checks_only_gpu(cell, node)
+    if name.startswith("gpulab."):
         last = name.rsplit(".", 1)[-1]
         if any(word in last for word in GPULAB_GATE_WORDS):
-            return True
+            return not user_only or "gpu" not in last
     callee = calls_notebook_function(notebook, node)
-    return bool(callee) and function_has(notebook, "gate", callee, _has_direct_gate)
+    if not callee:
+        return False
+    if user_only:
+        return function_has(notebook, "user_gate", callee, _has_direct_user_gate)
+    return function_has(notebook, "gate", callee, _has_direct_gate)
+
+
+def _checks_only_gpu(cell: Cell, stop: ast.Call) -> bool:
+    """`mo.stop(not torch.cuda.is_available(), ...)` or `if not has_gpu: mo.stop(True, ...)`:
+    the condition is about the machine, not about something the reader did."""
+    conditions: list[ast.AST] = [stop.args[0]] if stop.args else []
+    conditions += [
+        parent.test
+        for parent, child in enclosing(cell, stop, ast.If)
+        if in_branch_of(parent, child)
+    ]  # type: ignore[attr-defined]
+    conditions = [c for c in conditions if not isinstance(c, ast.Constant)]
+    if not conditions:
+        return False
+    asks_user = any(
+        isinstance(sub, ast.Attribute) and sub.attr == "value"
+        for c in conditions
+        for sub in ast.walk(c)
+    )
+    return not asks_user and all(text_mentions(c, GPU_WORDS) for c in conditions)
 
 
 def _has_direct_gate(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
     return any(
-        is_gate_call(notebook, node)
+        is_gate_call(notebook, cell, node)
+        for node in walk_scope(body)
+        if not calls_notebook_function(notebook, node)
+    )
+
+
+def _has_direct_user_gate(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
+    return any(
+        is_gate_call(notebook, cell, node, user_only=True)
         for node in walk_scope(body)
         if not calls_notebook_function(notebook, node)
     )
@@ -384,32 +499,33 @@ def _is_gpu_raise(cell: Cell, node: ast.AST) -> bool:
     )
 
 
-def gate_lines(notebook: Notebook, cell: Cell) -> list[int]:
+def gate_lines(notebook: Notebook, cell: Cell, user_only: bool = False) -> list[int]:
     """Lines (in the cell's code) at which `cell` itself may stop."""
-    key = f"gate_lines:{cell.index}"
+    key = f"gate_lines:{cell.index}:{user_only}"
     if key not in notebook.memo:
         notebook.memo[key] = [
             node.lineno  # type: ignore[attr-defined]
             for node in walk_scope(cell.body)
-            if is_gate_call(notebook, node) or _is_gpu_raise(cell, node)
+            if is_gate_call(notebook, cell, node, user_only)
+            or (not user_only and _is_gpu_raise(cell, node))
         ]
     return notebook.memo[key]
 
 
-def gating_ancestor(notebook: Notebook, cell: Cell) -> Cell | None:
+def gating_ancestor(notebook: Notebook, cell: Cell, user_only: bool = False) -> Cell | None:
     """An ancestor cell that may stop (or is disabled): while it is stopped `cell` never runs,
     because marimo does not run a cell whose inputs were never defined."""
     for ancestor in sorted(notebook.ancestors_of(cell), key=lambda c: c.index):
-        if ancestor.disabled or gate_lines(notebook, ancestor):
+        if ancestor.disabled or gate_lines(notebook, ancestor, user_only):
             return ancestor
     return None
 
 
-def gated_before(notebook: Notebook, cell: Cell, node: ast.AST) -> bool:
+def gated_before(notebook: Notebook, cell: Cell, node: ast.AST, user_only: bool = False) -> bool:
     """Whether top-level `node` of `cell` cannot run before some gate has had its say."""
-    if cell.disabled or gating_ancestor(notebook, cell) is not None:
+    if cell.disabled or gating_ancestor(notebook, cell, user_only) is not None:
         return True
-    return any(line < getattr(node, "lineno", 0) for line in gate_lines(notebook, cell))
+    return any(line < getattr(node, "lineno", 0) for line in gate_lines(notebook, cell, user_only))
 
 
 def under_ui_condition(cell: Cell, node: ast.AST) -> bool:

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 from gpulab.qa.lint.analysis import (
     GPU_MODULES,
+    HOST_SYNCHRONOUS_MODULES,
     Scope,
     calls_notebook_function,
-    describe_cuda,
+    end_position,
     function_has,
+    gpu_values,
     is_wall_clock,
     position,
     scopes,
@@ -25,8 +27,6 @@ from gpulab.qa.lint.analysis import (
 from gpulab.qa.lint.model import Cell, Notebook
 from gpulab.qa.lint.names import method_name
 
-# GPU libraries whose calls return only when the work is done (no explicit sync needed).
-HOST_SYNCHRONOUS_MODULES = ("cudf", "cuml", "cugraph", "cuspatial")
 # Calls that wait for queued GPU work: explicit synchronisation and device-to-host reads.
 SYNC_METHODS = {
     "synchronize",
@@ -72,65 +72,22 @@ class TimedRegion:
     def synchronized(self) -> bool:
         if not self.async_ops:
             return True
-        last = max(position(op) for op in self.async_ops)
-        return any(position(sync) >= last for sync in self.syncs)
-
-
-def gpu_values(notebook: Notebook) -> dict[str, bool]:
-    """Names bound to GPU data or models, mapped to whether their work is asynchronous.
-
-    `a = torch.randn(n, n, device=device)`, `model = Net().to(device)`, `x = cp.asarray(...)`
-    (asynchronous), `gdf = cudf.DataFrame(...)` (host-synchronous), and anything computed from
-    those.
-    """
-    if "gpu_values" in notebook.memo:
-        return notebook.memo["gpu_values"]
-    values: dict[str, bool] = {}
-    assignments = [
-        node
-        for cell in notebook.parsed_cells
-        for node in ast.walk(cell.tree)  # type: ignore[arg-type]
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value is not None
-    ]
-    for _ in range(2):  # a second pass lets values flow through one more assignment
-        for node in assignments:
-            kind = _gpu_kind(notebook, node.value, values)  # type: ignore[arg-type]
-            if kind is None:
-                continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
-                        values[name.id] = values.get(name.id, False) or kind
-    notebook.memo["gpu_values"] = values
-    return values
-
-
-def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
-    """True if `expr` yields asynchronous GPU data, False if host-synchronous GPU data, else None."""
-    kind: bool | None = None
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and node.id in values:
-            kind = kind or values[node.id]
-        if not isinstance(node, ast.Call):
-            continue
-        name = notebook.names.call_name(node) or ""
-        if name.startswith(HOST_SYNCHRONOUS_MODULES):
-            kind = kind or False
-        elif (
-            method_name(node) in ("cuda", "to")
-            or any(kw.arg in ("device", "device_map") for kw in node.keywords)
-            or describe_cuda(notebook, node)
-            or name.startswith(GPU_MODULES)
-        ):
-            kind = True
-    return kind
+        # Compare where calls end: `(a @ b).sum().item()` syncs after the matmul it contains.
+        last = max(end_position(op) for op in self.async_ops)
+        return any(end_position(sync) >= last for sync in self.syncs)
 
 
 def _names_in(node: ast.AST) -> Iterator[str]:
-    for child in ast.walk(node):
+    """Names under `node`, except inside a device-to-host read: `losses.append(loss.item())`
+    hands the host a plain number, so it is not GPU work."""
+    stack = [node]
+    while stack:
+        child = stack.pop()
+        if isinstance(child, ast.Call) and method_name(child) in SYNC_METHODS:
+            continue
         if isinstance(child, ast.Name):
             yield child.id
+        stack.extend(ast.iter_child_nodes(child))
 
 
 def gpu_op(notebook: Notebook, scope: Scope, node: ast.AST) -> bool | None:

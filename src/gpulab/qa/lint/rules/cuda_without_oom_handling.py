@@ -66,8 +66,10 @@ class CudaWithoutOomHandling(Rule):
                 continue
             for node, description in expensive_work(notebook, cell.body):
                 callee = calls_notebook_function(notebook, node)
-                on_gpu = mentions_gpu(cell.code) or (
-                    callee is not None and mentions_gpu(notebook.functions[callee][1].code)
+                statement = _top_statement(cell, node)
+                on_gpu = mentions_gpu(notebook, [statement]) or (
+                    callee is not None
+                    and mentions_gpu(notebook, notebook.functions[callee][0].body)
                 )
                 if not on_gpu or _oom_handled(cell, node):
                     continue
@@ -82,6 +84,16 @@ class CudaWithoutOomHandling(Rule):
                     "reduce) or `with gpulab.memory.oom_guard():`",
                 )
                 break
+
+
+def _top_statement(cell: Cell, node: ast.AST) -> ast.AST:
+    """The cell-level statement holding `node` (a download's whole `x = ....to(device)` line)."""
+    top = node
+    for parent in cell.ancestors_of(node):
+        if isinstance(parent, ast.Module):
+            break
+        top = parent
+    return top
 
 
 def _is_oom_context(item: ast.withitem) -> bool:

@@ -58,9 +58,9 @@ class DelWithoutEmptyCache(Rule):
         if not uses_gpu(notebook):
             return
         for cell in notebook.parsed_cells:
-            if not mentions_gpu(cell.code):
-                continue
             for scope in scopes(cell):
+                if not mentions_gpu(notebook, scope.body):
+                    continue
                 releases = [node for node in scope.walk() if _releases_memory(notebook, node)]
                 for node in scope.walk():
                     if isinstance(node, ast.Delete) and not _released_after(cell, node, releases):

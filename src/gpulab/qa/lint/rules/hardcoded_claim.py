@@ -93,11 +93,14 @@ class HardcodedClaim(Rule):
                         f'"{claim}" is written into the text, not measured: it will be wrong on '
                         "other GPUs and settings; compute it and interpolate it, or cite its source"
                     )
+                    # A comment after the closing quotes can silence a claim inside the string.
                     if text.cell is None:
-                        yield self.file_finding(notebook, line, message)
+                        end = line + (getattr(text.node, "end_lineno", 1) - text.node.lineno)
+                        finding = self.file_finding(notebook, line, message)
+                        yield dataclasses.replace(finding, end_line=max(end, line))
                     else:
                         finding = self.finding(notebook, text.cell, text.node, message)
-                        yield dataclasses.replace(finding, line=line, end_line=line)
+                        yield dataclasses.replace(finding, line=line)
 
     @staticmethod
     def _line(text: Text, part: str, offset: int) -> int:

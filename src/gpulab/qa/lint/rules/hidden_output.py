@@ -142,12 +142,18 @@ class HiddenOutput(Rule):
                 if text is None and isinstance(node.value, ast.Name | ast.Attribute):
                     text = ast.unparse(node.value)
                 if text:
-                    kind = type(statement).__name__.lower().replace("async", "")
+                    keyword = (
+                        type(statement)
+                        .__name__.lower()
+                        .replace("async", "")
+                        .replace("trystar", "try")
+                    )
+                    block = f"an `{keyword}`" if keyword == "if" else f"a `{keyword}`"
                     yield self.finding(
                         notebook,
                         cell,
                         node,
-                        f"`{text}` inside a `{kind}` block is never displayed: marimo shows only "
+                        f"`{text}` inside {block} block is never displayed: marimo shows only "
                         "the cell's last top-level expression; assign it and show it at the end, "
                         "or use `mo.output.append(...)`",
                     )
@@ -162,8 +168,8 @@ class HiddenOutput(Rule):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
                 continue
             target = node.targets[0]
-            if not isinstance(target, ast.Name):
-                continue
+            if not isinstance(target, ast.Name) or target.id == "_":
+                continue  # `_ = ...` is marimo's spelling for "discard on purpose"
             text = display_call(notebook, node.value)
             if text is None:
                 continue

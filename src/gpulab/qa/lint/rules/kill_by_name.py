@@ -98,16 +98,24 @@ class KillByName(Rule):
                         break
 
     def _os_kill_after_lookup(self, notebook: Notebook, cell: Cell) -> Iterator[Finding]:
-        looks_up = any(
-            PID_LOOKUP.search(launch.text) for launch in launches(notebook) if launch.cell is cell
-        )
-        if not looks_up:
+        lookups = [
+            launch.call
+            for launch in launches(notebook)
+            if launch.cell is cell and PID_LOOKUP.search(launch.text)
+        ]
+        if not lookups:
             return
+        derived = _derived_names(cell, lookups)
         for node in ast.walk(cell.tree):  # type: ignore[arg-type]
-            if isinstance(node, ast.Call) and notebook.names.call_name(node) in (
-                "os.kill",
-                "os.killpg",
-            ):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            if notebook.names.call_name(node) not in ("os.kill", "os.killpg"):
+                continue
+            pid = node.args[0]
+            from_lookup = any(
+                isinstance(sub, ast.Name) and sub.id in derived for sub in ast.walk(pid)
+            ) or any(sub in lookups for sub in ast.walk(pid))
+            if from_lookup:
                 yield self._report(
                     notebook, cell, node, "`os.kill` on pids found by name (`pgrep`/`ps | grep`)"
                 )
@@ -120,3 +128,33 @@ class KillByName(Rule):
             f"kills processes by name: {what}; on a shared machine that hits other users' jobs "
             "and servers; keep the `Popen` handle of what you started and stop only that",
         )
+
+
+def _derived_names(cell: Cell, sources: list[ast.Call]) -> set[str]:
+    """Names whose value comes from one of `sources` (assignments and loops, to a fixpoint)."""
+    derived: set[str] = set()
+
+    def tainted(expr: ast.AST) -> bool:
+        return any(
+            sub in sources or (isinstance(sub, ast.Name) and sub.id in derived)
+            for sub in ast.walk(expr)
+        )
+
+    changed = True
+    while changed:
+        changed = False
+        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            if isinstance(node, ast.Assign):
+                value, targets = node.value, node.targets
+            elif isinstance(node, ast.For | ast.comprehension):
+                value, targets = node.iter, [node.target]
+            else:
+                continue
+            if not tainted(value):
+                continue
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name) and name.id not in derived:
+                        derived.add(name.id)
+                        changed = True
+    return derived

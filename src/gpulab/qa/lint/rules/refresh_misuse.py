@@ -42,6 +42,17 @@ def refresh_signature() -> inspect.Signature:
     return inspect.signature(marimo.ui.refresh)
 
 
+def _signature_text() -> str:
+    """`(options=None, default_interval=None, *, label='', on_change=None)`, without annotations."""
+    parts: list[str] = []
+    for parameter in refresh_signature().parameters.values():
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        default = "" if parameter.default is inspect.Parameter.empty else f"={parameter.default!r}"
+        parts.append(f"{parameter.name}{default}")
+    return f"({', '.join(parts)})"
+
+
 def interval_problem(node: ast.expr) -> str | None:
     """Why marimo's front end would reject this literal interval, or None."""
     if not isinstance(node, ast.Constant) or node.value is None:
@@ -160,7 +171,7 @@ class RefreshMisuse(Rule):
                     *call.args, **{kw.arg: kw.value for kw in call.keywords if kw.arg}
                 )
             except TypeError as err:
-                yield f"{err} (signature: `refresh{refresh_signature()}`)".replace("'", "`")
+                yield f"{str(err).replace(chr(39), '`')} (it is `mo.ui.refresh{_signature_text()}`)"
         options = call.args[0] if call.args else keyword(call, "options")
         default = call.args[1] if len(call.args) > 1 else keyword(call, "default_interval")
         not_a_list = isinstance(options, ast.Tuple | ast.Set | ast.Dict) or (

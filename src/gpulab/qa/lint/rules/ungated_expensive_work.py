@@ -54,7 +54,8 @@ class UngatedExpensiveWork(Rule):
             if not runs_on_load(cell):
                 continue
             for node, description in expensive_work(notebook, cell.body):
-                if gated_before(notebook, cell, node) or under_ui_condition(cell, node):
+                waits_for_reader = gated_before(notebook, cell, node, user_only=True)
+                if waits_for_reader or under_ui_condition(cell, node):
                     continue
                 yield self.finding(
                     notebook,
