@@ -28,6 +28,7 @@ MACHINE_CLAIM = re.compile(
     r"\b(?:your|this|the current|detected|running on|you(?:'re| are) (?:on|using|running))\b"
     r"[^.\n]{0,40}?"
     + GPU_MODEL
+    + r"(?:,?\s*\d+\s*GB)?\)?"
     + r"|"
     + GPU_MODEL
     + r"\s*\(\s*\d+\s*GB\s*\)?[^.\n]{0,20}\b(?:detected|available|ready)\b",
