@@ -319,6 +319,34 @@ def uses_gpu(notebook: Notebook) -> bool:
     return notebook.memo["uses_gpu"]
 
 
+def requires_gpu(notebook: Notebook) -> bool:
+    """Whether some code needs a CUDA GPU with no CPU fallback (a `mo.stop` is not a fallback),
+    or the notebook imports a GPU-only library outside `try`/`except`."""
+    if "requires_gpu" not in notebook.memo:
+        needed = False
+        for cell in notebook.parsed_cells:
+            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+                if describe_cuda(notebook, node) and not gpu_guarded(cell, node):
+                    needed = True
+                elif isinstance(node, ast.Import | ast.ImportFrom):
+                    modules = (
+                        [alias.name for alias in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
+                    needed = any(
+                        m.split(".")[0] in GPU_MODULES
+                        and m.split(".")[0] not in fallback_imports(notebook)
+                        for m in modules
+                    )
+                if needed:
+                    break
+            if needed:
+                break
+        notebook.memo["requires_gpu"] = needed
+    return notebook.memo["requires_gpu"]
+
+
 def _gpu_signal(notebook: Notebook, node: ast.AST) -> bool:
     if is_cuda_string(node):
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import header_docstring_node, uses_gpu
+from gpulab.qa.lint.analysis import header_docstring_node, requires_gpu
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
 
 MEMORY = re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|MB|MiB|TB)\b", re.IGNORECASE)
@@ -67,26 +67,24 @@ class MissingRequirementsDoc(Rule):
     summary = "Module docstring lacks GPU memory and dependency requirements"
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
-        if not uses_gpu(notebook):
+        if not requires_gpu(notebook):
             return
         doc_node = header_docstring_node(notebook.header)
         doc = str(doc_node.value) if doc_node is not None else ""
         missing = []
-        if not doc:
-            missing.append("a module docstring")
-        if not NO_GPU_NEEDED.search(doc) and not (
-            MEMORY.search(doc) and MEMORY_CONTEXT.search(doc)
-        ):
-            missing.append("the GPU memory it needs (e.g. '16 GB of GPU memory')")
+        states_memory = MEMORY.search(doc) and MEMORY_CONTEXT.search(doc)
+        if not NO_GPU_NEEDED.search(doc) and not states_memory:
+            missing.append("how much GPU memory it needs (e.g. '16 GB of GPU memory')")
         if not PEP723.search(notebook.header) and not DEPENDENCIES.search(doc):
-            missing.append(
-                "its dependencies (a PEP 723 `# /// script` block or a 'Requirements:' list)"
-            )
+            missing.append("its dependencies (a PEP 723 `# /// script` block or 'Requirements:')")
         if missing:
+            where = (
+                "its module docstring does not say" if doc else "it has no module docstring saying"
+            )
             yield self.file_finding(
                 notebook,
                 1,
-                "this GPU notebook's header does not state "
-                + ", ".join(missing)
-                + "; readers need both before choosing a machine",
+                f"this notebook needs a GPU, but {where} "
+                + " or ".join(missing)
+                + "; readers need that before choosing a machine",
             )
