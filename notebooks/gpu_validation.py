@@ -437,7 +437,7 @@ def _(mo, profile, system):
     stress_gpus = mo.ui.multiselect(
         options={f"GPU {g.index} · {g.name}": g.index for g in system.gpus},
         value=[f"GPU {g.index} · {g.name}" for g in system.gpus],
-        label="GPUs",
+        label="GPUs" if system.gpus else "GPUs (none found: a CPU load runs)",
     )
     stress_duration = mo.ui.slider(
         start=2,
@@ -518,7 +518,7 @@ def _(alt, mo, refresh, sampler, stress_run, telemetry_chart):
     )
     _devices = [
         mo.stat(
-            value=f"{d.sustained_tflops:.1f} TFLOPS" if d.sustained_tflops else "starting",
+            value=f"{d.sustained_tflops:.3g} TFLOPS" if d.sustained_tflops else "starting",
             label=d.device if d.gpu is None else f"GPU {d.gpu}",
             caption=f"{d.checks} checks · {d.mismatches} mismatches"
             + (f" · {d.errors[0]}" if d.errors else ""),
@@ -535,7 +535,7 @@ def _(alt, mo, refresh, sampler, stress_run, telemetry_chart):
             mo.md(
                 f"**{'Passed' if _summary.passed else 'Failed'}**: {_summary.checks} checks, "
                 f"{_summary.mismatches} mismatches, {len(_summary.errors)} device errors; "
-                f"stopped by {_summary.stop_reason} after {stress_run.elapsed_s():.0f} s. "
+                f"{_summary.ended} after {stress_run.elapsed_s():.0f} s. "
                 f"Processes left in group {stress_run.pgid}: {len(_leftover)}."
                 + (f"\n\n```\n{_summary.errors[0]}\n```" if _summary.errors else "")
             ),

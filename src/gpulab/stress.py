@@ -36,6 +36,14 @@ from gpulab import nvml
 from gpulab.telemetry import Sample, summarise
 
 DTYPES = ("bf16", "fp16", "fp32")
+# How a run ended, in words (the worker's "done" reason or ours).
+ENDINGS = {
+    "duration": "ran its full duration",
+    "stopped": "stopped on demand",
+    "watchdog": "stopped by the watchdog (it overran its duration)",
+    "parent-gone": "ended because its parent process went away",
+    "error": "ended because every device failed",
+}
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,11 @@ class StressSummary:
     @property
     def errors(self) -> list[str]:
         return [e for d in self.devices.values() for e in d.errors]
+
+    @property
+    def ended(self) -> str:
+        """How the run ended, in words."""
+        return ENDINGS.get(self.stop_reason or "", self.stop_reason or "still running")
 
     @property
     def passed(self) -> bool:

@@ -40,7 +40,7 @@ def test_cpu_stress_runs_its_duration_checks_every_product_and_leaves_nothing():
     assert run.running and group_members(run.pgid) == [run.pid]
     assert run.wait(timeout_s=120)
     summary = run.summary()
-    assert summary.stop_reason == "duration"
+    assert summary.stop_reason == "duration" and summary.ended == "ran its full duration"
     assert summary.returncode == 0
     assert summary.passed and summary.checks > 0 and summary.mismatches == 0
     device = summary.devices["cpu"]
@@ -59,6 +59,7 @@ def test_stop_on_demand_ends_the_worker_group_and_nothing_else():
         run.stop()
         assert not run.running
         assert run.stop_reason == "stopped"
+        assert run.summary().ended == "stopped on demand"
         assert run.events("done")[-1]["reason"] == "stopped"  # it ended on SIGTERM, cleanly
         assert run.leftover_processes() == [] and not psutil.pid_exists(run.pid)
         assert bystander.poll() is None  # untouched

@@ -50,32 +50,16 @@ def generated(tmp_path_factory):
     return folder / "fresh_notebook.py"
 
 
-def test_generated_notebook_passes_marimo_check(generated):
+def test_generated_notebook_passes_marimo_check_and_gpulab_lint(generated, capsys):
     done = subprocess.run(
         [sys.executable, "-m", "marimo", "check", str(generated)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "warning" not in (done.stdout + done.stderr).lower()
+    assert main(["lint", str(generated)]) == 0, capsys.readouterr().out
 
 
-def test_generated_notebook_runs_every_cell_headless_in_smoke(generated):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "marimo",
-            "export",
-            "session",
-            generated.name,
-            "--no-sandbox",
-            "--force-overwrite",
-            "--",
-            "--profile=smoke",
-            "--smoke=true",
-        ],
-        cwd=generated.parent,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_generated_notebook_runs_every_cell_headless_in_smoke(generated, tmp_path, capsys):
+    code = main(["test", str(generated), "--profile", "smoke", "--report", str(tmp_path)])
+    assert code == 0, capsys.readouterr().out
+    assert "1 passed" in capsys.readouterr().out
