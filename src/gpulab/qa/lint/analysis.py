@@ -556,12 +556,29 @@ def gated_before(notebook: Notebook, cell: Cell, node: ast.AST, user_only: bool 
     return any(line < getattr(node, "lineno", 0) for line in gate_lines(notebook, cell, user_only))
 
 
+def _reads_ui_value(node: ast.AST) -> bool:
+    return any(isinstance(sub, ast.Attribute) and sub.attr == "value" for sub in ast.walk(node))
+
+
+def ui_value_names(cell: Cell) -> set[str]:
+    """Names the cell assigns from a UI element's `.value` (`running = switch.value`)."""
+    names: set[str] = set()
+    for node in walk_scope(cell.body):
+        if isinstance(node, ast.Assign) and _reads_ui_value(node.value):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
 def under_ui_condition(cell: Cell, node: ast.AST) -> bool:
-    """`if run_button.value: ...`, `... if form.value else ...`: runs only on a user action."""
+    """`if run_button.value: ...`, `... if form.value else ...`, `if running:` with
+    `running = switch.value`: the code runs only on a user action."""
+    derived = ui_value_names(cell)
     for parent, child in enclosing(cell, node, (ast.If, ast.IfExp, ast.While)):
-        if in_branch_of(parent, child) and any(
-            isinstance(sub, ast.Attribute) and sub.attr == "value"
-            for sub in ast.walk(parent.test)  # type: ignore[attr-defined]
+        if not in_branch_of(parent, child):
+            continue
+        test = parent.test  # type: ignore[attr-defined]
+        if _reads_ui_value(test) or any(
+            isinstance(sub, ast.Name) and sub.id in derived for sub in ast.walk(test)
         ):
             return True
     return False

@@ -21,6 +21,20 @@ _WINDOWS = re.compile(r"^[A-Za-z]:[\\/]+[^\\/\s]")
 NOT_PATHS = DISPLAY_TEXT_CALLS | {"print", "marimo.stop"}
 
 
+def machine_path(text: str) -> str | None:
+    """The first machine-specific absolute path in a one-line string (a path, or a command
+    such as `git clone URL /home/me/x`), or None."""
+    if "\n" in text:
+        return None
+    if _WINDOWS.match(text):
+        return text
+    for token in text.split():
+        candidate = token.split("=", 1)[-1].strip("'\"")
+        if _POSIX.match(candidate):
+            return candidate
+    return None
+
+
 class AbsolutePath(Rule):
     """A hard-coded absolute path into one machine's home, workspace or data mount.
 
@@ -67,7 +81,8 @@ class AbsolutePath(Rule):
                     text = node.value
                 else:
                     continue
-                if "\n" in text or not (_POSIX.match(text) or _WINDOWS.match(text)):
+                found = machine_path(text)
+                if found is None:
                     continue
                 if inside_call_named(notebook, cell, node, NOT_PATHS):
                     continue
@@ -75,6 +90,6 @@ class AbsolutePath(Rule):
                     notebook,
                     cell,
                     node,
-                    f"`{text[:60]}` is an absolute path on one machine; build it from "
+                    f"`{found[:60]}` is an absolute path on one machine; build it from "
                     "`mo.notebook_dir()`, a setting or an environment variable",
                 )

@@ -44,6 +44,7 @@ SEEDERS = {
     "cupy": {"cupy.random.seed"},
 }
 ALL_SPECIFIC = set().union(*SEEDERS.values())
+GENERATOR_FACTORIES = {"numpy.random.default_rng", "numpy.random.RandomState", "random.Random"}
 
 
 def draw_library(notebook: Notebook, node: ast.AST) -> str | None:
@@ -63,13 +64,15 @@ def draw_library(notebook: Notebook, node: ast.AST) -> str | None:
     for module, library in (("numpy.random.", "numpy"), ("cupy.random.", "cupy")):
         if name.startswith(module) and len(parts) == 3 and parts[-1] not in NUMPY_NOT_DRAWS:
             return library
-    if name in ("numpy.random.default_rng", "numpy.random.RandomState", "random.Random") and not (
-        node.args or node.keywords
-    ):
+    if name in GENERATOR_FACTORIES and not (node.args or node.keywords):
         return "numpy" if name.startswith("numpy") else "random"
     if name.startswith("random.") and len(parts) == 2 and parts[1] in PY_RANDOM_DRAWS:
         return "random"
     return None
+
+
+def _creates_generator(notebook: Notebook, node: ast.AST) -> bool:
+    return notebook.names.call_name(node) in GENERATOR_FACTORIES
 
 
 def seeds(notebook: Notebook, node: ast.AST) -> set[str]:
@@ -138,25 +141,36 @@ class UnseededRandom(Rule):
                 *(seeded_cells[c.index] for c in notebook.parsed_cells if c.index < cell.index),
                 *(seeded_cells[c.index] for c in notebook.ancestors_of(cell)),
             )
-            seen_lines: set[int] = set()
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
-                library = draw_library(notebook, node)
-                if library is None or self._seeded(
-                    notebook, cell, node, library, upstream, anywhere
-                ):
-                    continue
-                line = cell.line_of(node)
-                if line in seen_lines:
-                    continue
-                seen_lines.add(line)
+            draws = sorted(
+                (
+                    (node, library)
+                    for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+                    if (library := draw_library(notebook, node)) is not None
+                    and not self._seeded(notebook, cell, node, library, upstream, anywhere)
+                ),
+                key=lambda pair: position(pair[0]),
+            )
+            # One finding per cell and generator: the fix (one seed) is the same for all draws.
+            groups: dict[tuple[str, bool], list[ast.AST]] = {}
+            for node, library in draws:
+                groups.setdefault((library, _creates_generator(notebook, node)), []).append(node)
+            for (library, creates), nodes in groups.items():
+                call = ast.unparse(nodes[0].func)  # type: ignore[attr-defined]
+                more = (
+                    f" (and {len(nodes) - 1} more draw(s) in this cell)" if len(nodes) > 1 else ""
+                )
+                what = (
+                    f"`{call}()` creates a {library} generator without a seed"
+                    if creates
+                    else f"`{call}` draws from the unseeded global {library} generator{more}"
+                )
                 yield self.finding(
                     notebook,
                     cell,
-                    node,
-                    f"`{ast.unparse(node.func)}` draws from the unseeded global {library} "  # type: ignore[attr-defined]
-                    "generator, so every run gives different numbers; seed it first "
-                    "(`torch.manual_seed(0)` / `np.random.seed(0)` / `gpulab.repro.seed_everything(0)`) "
-                    "or use a seeded generator",
+                    nodes[0],
+                    f"{what}, so every run gives different numbers; seed it first "
+                    "(`torch.manual_seed(0)`, `np.random.seed(0)`, "
+                    "`gpulab.repro.seed_everything(0)`) or pass a seed",
                 )
 
     def _seeded(
