@@ -227,6 +227,7 @@ class StressRun:
             start_new_session=True,  # own session => own process group, led by the worker
             env=self.environment(),
             text=True,
+            errors="replace",  # a traceback in an odd encoding must not kill the reader
             bufsize=1,
         )
         self.pid = self._proc.pid
