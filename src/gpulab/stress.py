@@ -32,7 +32,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from gpulab import nvml
 from gpulab.telemetry import Sample, summarise
 
 DTYPES = ("bf16", "fp16", "fp32")
@@ -459,13 +458,11 @@ def _parse_event(line: str) -> dict[str, Any] | None:
 
 
 def _gpu_uuids(gpus: Sequence[int]) -> list[str] | None:
-    if not nvml.ensure():
-        return None
-    pynvml = nvml.module()
-    uuids = [
-        nvml.query(lambda i=i: nvml.text(pynvml.nvmlDeviceGetUUID(nvml.handle(i))), None)
-        for i in gpus
-    ]
+    """NVML UUIDs of the chosen GPUs (None when NVML cannot name every one)."""
+    from gpulab.device import probe
+
+    by_index = {gpu.index: gpu.uuid for gpu in probe(use_torch=False).gpus}
+    uuids = [by_index.get(i) for i in gpus]
     return None if None in uuids else uuids  # type: ignore[return-value]
 
 
