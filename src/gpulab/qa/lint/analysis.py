@@ -740,11 +740,25 @@ def markdown_texts(notebook: Notebook) -> Iterator[Text]:
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             if notebook.names.call_name(node) in DISPLAY_TEXT_CALLS:
-                arg = node.args[0]
+                arg = _literal_behind(cell, node.args[0])
                 parts = literal_parts(arg)
                 if parts:
                     plain = isinstance(arg, ast.Constant)
                     yield Text(cell, arg, tuple(parts), cell.line_of(arg), plain)
+
+
+def _literal_behind(cell: Cell, node: ast.expr) -> ast.expr:
+    """`text = "..."; mo.md(text)`: the literal a name was assigned in the same cell."""
+    if not isinstance(node, ast.Name):
+        return node
+    for candidate in walk_scope(cell.body):
+        if (
+            isinstance(candidate, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == node.id for t in candidate.targets)
+            and isinstance(candidate.value, ast.Constant | ast.JoinedStr)
+        ):
+            return candidate.value
+    return node
 
 
 def inside_call_named(notebook: Notebook, cell: Cell, node: ast.AST, names: set[str]) -> bool:

@@ -20,6 +20,7 @@ from gpulab.qa.lint.config import LintConfig, config_for
 from gpulab.qa.lint.model import Cell, Finding, Notebook
 from gpulab.qa.lint.rules import NOTEBOOK_RULES
 
+NOTEBOOK_SUFFIXES = (".py", ".md", ".qmd")
 SKIPPED_FOLDERS = {
     "__pycache__",
     "node_modules",
@@ -132,6 +133,11 @@ def lint_file(path: Path, enabled: set[str], explicit: bool = True) -> tuple[lis
         ), False
     if not explicit and not _NOTEBOOK_HINT.search(source):
         return [], False
+    if path.suffix not in NOTEBOOK_SUFFIXES:
+        message = (
+            f"not a marimo notebook: only {', '.join(NOTEBOOK_SUFFIXES)} files can be notebooks"
+        )
+        return _file_finding("GL001", shown, 1, message, enabled), False
     outcome = marimo_adapter.load(path)
     if outcome.status == "syntax-error":
         message = f"not valid Python: {outcome.message} (line {outcome.line}); marimo cannot find its cells"
