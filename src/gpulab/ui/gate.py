@@ -11,11 +11,13 @@ from typing import Any
 from gpulab.ui.profile import Profile
 
 
-def run_gate(button: Any, profile: Profile, what: str = "this step") -> None:
+def run_gate(
+    button: Any, profile: Profile, what: str = "this step", label: str | None = None
+) -> None:
     """Stop the calling cell until `button` is pressed; smoke runs pass straight through."""
     import marimo as mo
 
-    label = getattr(button, "label", "") or "run"
+    label = label or _button_label(button)
     mo.stop(
         not (button.value or profile.smoke),
         mo.callout(mo.md(f"Press **{_plain(label)}** to start {what}."), kind="info"),
@@ -33,6 +35,11 @@ def require_gpu(what: str = "This section", has_gpu: bool | None = None) -> None
 
         has_gpu = torch.cuda.is_available()
     mo.stop(not has_gpu, no_gpu_callout(what))
+
+
+def _button_label(button: Any) -> str:
+    # marimo keeps the label only in its (private) constructor args; fall back to a generic name.
+    return str(getattr(getattr(button, "_args", None), "label", "") or "run")
 
 
 def _plain(label: str) -> str:
