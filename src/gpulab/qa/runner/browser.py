@@ -245,6 +245,8 @@ def _drive(
                 result.errors.append("no cell output rendered before the timeout")
             _settle(page, quiet_ms=750, cap_s=10)
             if click and result.first_render_s is not None:
+                if page.locator(wait_for).count():
+                    result.errors.append(f"{wait_for} was shown before clicking {click!r}")
                 button = page.locator("button", has_text=click).first
                 try:
                     button.click(timeout=remaining_ms())

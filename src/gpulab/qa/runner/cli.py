@@ -107,6 +107,11 @@ def _label(path: Path) -> str:
 
 
 def _device() -> str:
+    """The report's column name. No NVML means no GPU: skip probe(), which imports torch."""
+    from gpulab import nvml
+
+    if not nvml.ensure():
+        return "cpu"
     from gpulab.device import probe
 
     return probe(use_torch=False).device_label

@@ -1,0 +1,53 @@
+"""Every notebook in notebooks/ through `gpulab test --profile smoke`, and once in Chromium.
+
+Smoke must pass, or skip with a stated reason (a deliberate `mo.stop`, e.g. "needs a GPU"). Results
+and screenshots go to reports/test-local/ (gitignored), the folder CI keeps as its artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpulab.qa.runner.browser import check_notebook
+from gpulab.qa.runner.cli import is_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT_DIR = ROOT / "reports" / "test-local"
+NOTEBOOKS = [path for path in sorted((ROOT / "notebooks").glob("*.py")) if is_notebook(path)]
+SMOKE_TIMEOUT_S = "300"
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_name)
+def test_notebook_smoke_profile_passes_or_skips_with_a_reason(notebook: Path) -> None:
+    command = [sys.executable, "-m", "gpulab.cli", "test", _name(notebook), "--profile", "smoke"]
+    command += ["--timeout", SMOKE_TIMEOUT_S, "--report", str(REPORT_DIR)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stderr  # 2 would be bad input: a bug here
+    rows = json.loads((REPORT_DIR / "report.json").read_text(encoding="utf-8"))
+    row = next(r for r in rows if r["notebook"] == _name(notebook) and r["profile"] == "smoke")
+    assert row["status"] in ("pass", "skipped"), done.stdout
+    if row["status"] == "skipped":
+        assert row["reason"], "a skip must say why"
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("browser_ready")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_name)
+def test_notebook_renders_in_chromium_without_cell_errors(
+    notebook: Path, render_times: dict[str, float | None]
+) -> None:
+    screenshot = REPORT_DIR / "screenshots" / f"{notebook.stem}.browser-test.png"
+    seen = check_notebook(notebook, screenshot, timeout=120)
+    render_times[_name(notebook)] = seen.first_render_s
+    assert seen.errors == []
+    assert seen.first_render_s is not None
+    assert screenshot.exists()
