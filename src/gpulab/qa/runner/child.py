@@ -24,7 +24,7 @@ from typing import Any
 
 MAX_TEXT = 500
 TRACEBACK_MIME = "application/vnd.marimo+traceback"
-_BLOCK_TAGS = {"p", "div", "br", "li", "pre", "h1", "h2", "h3", "h4", "tr", "span"}
+_BLOCK_TAGS = {"p", "div", "br", "li", "pre", "h1", "h2", "h3", "h4", "tr"}
 
 
 class _TextParser(HTMLParser):
@@ -43,7 +43,7 @@ class _TextParser(HTMLParser):
                     inner = value
                 if isinstance(inner, str):
                     self.parts.append(html_to_text(inner, collapse=False))
-        if tag in _BLOCK_TAGS and tag != "span":
+        if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:

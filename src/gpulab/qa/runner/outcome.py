@@ -17,7 +17,7 @@ Rules (docs/gpu-testing.md repeats them for users):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 PASS, FAIL, SKIPPED, TIMEOUT = "pass", "fail", "skipped", "timeout"
@@ -50,9 +50,6 @@ class Verdict:
     error: CellError | None = None
     reason: str | None = None
     cells: list[CellStatus] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def cell_label(cell: dict[str, Any]) -> str:

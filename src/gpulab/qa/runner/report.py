@@ -23,6 +23,8 @@ def _key(entry: dict[str, Any]) -> tuple[str, str, str]:
 
 def load(report_dir: Path) -> list[dict[str, Any]]:
     """Earlier results in `report_dir`; refuses a report.json that is not ours."""
+    if report_dir.exists() and not report_dir.is_dir():
+        raise UsageError(f"--report {report_dir}: is a file, not a folder")
     path = report_dir / REPORT_JSON
     if not path.exists():
         return []
