@@ -22,7 +22,7 @@ REQUIRED_FIELDS = {"notebook", "status", "seconds", "peak_gpu_mib", "device", "e
 def test_failing_cell_is_the_root_cause_not_the_ancestor_echoes(smoke_run: Run) -> None:
     row = smoke_run.rows["error_then_independent.py"]
     assert row["status"] == "fail"
-    assert row["error"]["cell"] == "cell 2"
+    assert row["error"]["cell"] == "cell 3"
     assert row["error"]["type"] == "KeyError"
     assert row["error"]["message"] == "'batch_size'"
     assert row["error"]["code"] == 'config = {"learning_rate": 0.1}'
@@ -36,8 +36,8 @@ def test_independent_cell_after_a_failing_cell_still_runs_and_is_reported(smoke_
     }
     assert cells == {
         "cell 1": "ok",
-        "cell 2": "error",
-        "cell 3": "not-run",
+        "cell 2": "not-run",
+        "cell 3": "error",
         "cell 4": "not-run",
         "cell 5": "ok",
     }
@@ -73,7 +73,7 @@ def test_report_rows_carry_the_promised_fields(smoke_run: Run) -> None:
         assert row["device"]
     report_md = (smoke_run.report_dir / "report.md").read_text(encoding="utf-8")
     assert "| notebook |" in report_md
-    assert "KeyError in cell 2" in report_md
+    assert "KeyError in cell 3" in report_md
 
 
 def test_closing_line_counts_each_status_and_a_failure_exits_1(smoke_run: Run) -> None:

@@ -187,17 +187,21 @@ def check_notebook(
             if problem:
                 result.errors.append(problem)
             else:
-                _drive(
-                    sync_playwright,
-                    executable,
-                    port,
-                    token,
-                    screenshot,
-                    click,
-                    wait_for,
-                    deadline,
-                    result,
-                )
+                url = f"http://127.0.0.1:{port}/?access_token={token}"
+                try:
+                    _drive(
+                        sync_playwright,
+                        executable,
+                        url,
+                        screenshot,
+                        click,
+                        wait_for,
+                        deadline,
+                        result,
+                    )
+                except Exception as err:  # Playwright: navigation timeout, browser crash
+                    message = str(err).replace(token, "***").splitlines()[0][:300]
+                    result.errors.append(f"browser: {type(err).__name__}: {message}")
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.pid, signal.SIGKILL)
@@ -214,8 +218,7 @@ def check_notebook(
 def _drive(
     sync_playwright: Any,
     executable: str,
-    port: int,
-    token: str,
+    url: str,
     screenshot: Path,
     click: str | None,
     wait_for: str,
@@ -237,7 +240,7 @@ def _drive(
                 ),
             )
             start = time.monotonic()
-            page.goto(f"http://127.0.0.1:{port}/?access_token={token}", timeout=remaining_ms())
+            page.goto(url, timeout=remaining_ms())
             try:
                 page.wait_for_selector(FIRST_OUTPUT, state="attached", timeout=remaining_ms())
                 result.first_render_s = round(time.monotonic() - start, 2)
