@@ -50,9 +50,10 @@ ROLLING_WINDOW = 100  # rows
 RESAMPLE_EVERY = "1min"  # pandas spelling; polars: "1m"
 STRING_NEEDLE = "7"
 CATEGORIES = 100
-# Working set per input byte: pandas keeps the input plus sort/merge temporaries, results and their
-# canonical copies; cuDF keeps input, hash tables and outputs on the GPU at once.
-HOST_WORKING_SET = 12
+# Working set per input byte: pandas keeps the input plus sort/merge temporaries, results, and the
+# reference results kept for the equality checks; cuDF keeps input, hash tables and outputs on the
+# GPU at once.
+HOST_WORKING_SET = 16
 GPU_WORKING_SET = 8
 
 
@@ -1141,17 +1142,7 @@ def compare_tables(
                         {"column": name, "row": None, "got": str(a.type), "want": str(b.type)}
                     )
                     continue
-            x = (
-                np.asarray(a.to_pylist(), dtype=object)
-                if not _fixed_width(a.type)
-                else a.to_numpy(zero_copy_only=False)
-            )
-            y = (
-                np.asarray(b.to_pylist(), dtype=object)
-                if not _fixed_width(b.type)
-                else b.to_numpy(zero_copy_only=False)
-            )
-            bad = ~_equal_with_nulls(x, y, a, b)
+            bad = _unequal(a, b)
         count = int(bad.sum())
         if count:
             mismatched[name] = count
@@ -1194,19 +1185,16 @@ def _comparable(column: Any) -> Any:
     return array
 
 
-def _fixed_width(t: Any) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_integer(t) or pa.types.is_boolean(t) or pa.types.is_timestamp(t)
-
-
-def _equal_with_nulls(x: Any, y: Any, a: Any, b: Any) -> Any:
+def _unequal(a: Any, b: Any) -> Any:
+    """Exact comparison in Arrow (no Python objects: 10^7 strings compare in milliseconds);
+    null equals null, null never equals a value. A numpy bool mask of the differing rows."""
     import numpy as np
+    import pyarrow.compute as pc
 
-    a_null = np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    b_null = np.asarray(b.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    same = np.asarray(x == y, dtype=bool)
-    return np.where(a_null | b_null, a_null & b_null, same)
+    equal = pc.equal(a, b)  # null where either side is null
+    both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+    same = pc.if_else(pc.is_null(equal), both_null, equal)
+    return ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _plain(value: Any) -> Any:
@@ -1444,12 +1432,16 @@ def run_suite(
     workdir: Path | None = None,
     progress: Callable[[str], None] | None = None,
     statuses: dict[str, EngineStatus] | None = None,
+    session_factory: Callable[[str, Dataset], _Session] = open_session,
 ) -> SuiteResult:
-    """Run pandas (the reference) and then every other chosen engine; check each result."""
+    """Run pandas (the reference) and then every other chosen engine; check each result.
+
+    `statuses` reuses availability checks made earlier; `session_factory` builds in-process
+    engines (tests plant a wrong engine through it to prove the equality check catches it)."""
     config = config or SuiteConfig()
     engines = [REFERENCE, *[e for e in config.engines if e != REFERENCE]]
     workdir = Path(workdir or dataset.fact_path.parent)
-    reference_dir = Path(tempfile.mkdtemp(prefix="reference-", dir=workdir))
+    references: dict[str, Any] = {}  # op -> pandas' result in canonical form (Arrow, in memory)
     started = time.perf_counter()
     reports: dict[str, EngineReport] = {}
     for name in engines:
@@ -1462,37 +1454,34 @@ def run_suite(
             progress(name)
 
         def on_result(record: OpRecord, result: Any, report: EngineReport = report) -> None:
-            _check(record, result, dataset, config, reference_dir)
+            _check(record, result, dataset, config, references)
             report.records[record.op] = record
 
         try:
             if ENGINES[name].isolated:
                 report.info = run_engine_in_worker(name, dataset, config, on_result, workdir)
             else:
-                report.info = run_engine(name, dataset, config, on_result)
+                report.info = run_engine(name, dataset, config, on_result, session_factory)
         except Exception as err:
             report.error = _describe(err)
     return SuiteResult(dataset, config, reports, time.perf_counter() - started)
 
 
 def _check(
-    record: OpRecord, result: Any, dataset: Dataset, config: SuiteConfig, reference_dir: Path
+    record: OpRecord, result: Any, dataset: Dataset, config: SuiteConfig, references: dict[str, Any]
 ) -> None:
-    """Store the reference's result, or compare another engine's result with it."""
-    import pyarrow.parquet as pq
-
+    """Keep the reference's result, or compare another engine's result with it."""
     if record.skipped or record.error or result is None:
         return
     table = canonicalise(to_arrow(result), record.op, dataset.columns)
     record.result_rows = table.num_rows
-    path = reference_dir / f"{record.op}.parquet"
     if record.engine == REFERENCE:
-        pq.write_table(table, path)
+        references[record.op] = table
         return
-    if not path.exists():
+    if record.op not in references:
         record.equality = EqualityReport(False, "pandas produced no result to compare with")
         return
-    record.equality = compare_tables(table, pq.read_table(path), config.rtol, config.atol)
+    record.equality = compare_tables(table, references[record.op], config.rtol, config.atol)
 
 
 # --------------------------------------------------------------------------------------------
