@@ -12,27 +12,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from gpulab.qa.lint.model import Cell, Notebook
+from gpulab.qa.lint.model import Cell, Notebook, walk_scope
 from gpulab.qa.lint.names import literal_parts, method_name, root_call, string_value
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 LoopNode = ast.For | ast.AsyncFor | ast.While
-SCOPE_BARRIERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-# ---------------------------------------------------------------------------------------------
-# Walking
-
-
-def walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under `nodes` in source order, not entering nested function, lambda or class
-    bodies (that code does not run where it is written)."""
-    stack = list(reversed(list(nodes)))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, SCOPE_BARRIERS):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 @dataclass(frozen=True)
@@ -43,8 +27,8 @@ class Scope:
     body: list[ast.stmt]
     function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
 
-    def walk(self) -> Iterator[ast.AST]:
-        return walk_scope(self.body)
+    def walk(self) -> list[ast.AST]:
+        return self.cell.scope_nodes(self.body)
 
     @property
     def source(self) -> str:
@@ -65,7 +49,7 @@ def scopes(cell: Cell) -> Iterator[Scope]:
     if cell.tree is None:
         return
     yield Scope(cell, cell.body)
-    for node in ast.walk(cell.tree):
+    for node in cell.nodes:
         if isinstance(node, FunctionNode):
             yield Scope(cell, node.body, node)
 
@@ -196,7 +180,7 @@ def fallback_imports(notebook: Notebook) -> set[str]:
     if "fallback_imports" not in notebook.memo:
         names: set[str] = set()
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if isinstance(node, ast.Try) and node.handlers:
                     for stmt in walk_scope(node.body):
                         if isinstance(stmt, ast.Import | ast.ImportFrom):
@@ -208,6 +192,14 @@ def fallback_imports(notebook: Notebook) -> set[str]:
 
 def describe_cuda(notebook: Notebook, node: ast.AST) -> str | None:
     """If `node` by itself needs a CUDA GPU, a short description of it; otherwise None."""
+    memo: dict[int, tuple[ast.AST, str | None]] = notebook.memo.setdefault("describe_cuda", {})
+    cached = memo.get(id(node))
+    if cached is None or cached[0] is not node:
+        cached = memo[id(node)] = (node, _describe_cuda(notebook, node))
+    return cached[1]
+
+
+def _describe_cuda(notebook: Notebook, node: ast.AST) -> str | None:
     if isinstance(node, ast.Assign | ast.AnnAssign) and is_cuda_string(node.value):
         return f"`{ast.unparse(node).strip()}`"
     if not isinstance(node, ast.Call):
@@ -289,7 +281,8 @@ def gpu_guarded(cell: Cell, node: ast.AST) -> bool:
 
 def _has_direct_cuda(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
     return any(
-        describe_cuda(notebook, node) and not gpu_guarded(cell, node) for node in walk_scope(body)
+        describe_cuda(notebook, node) and not gpu_guarded(cell, node)
+        for node in cell.scope_nodes(body)
     )
 
 
@@ -298,7 +291,7 @@ def cuda_work(
 ) -> Iterator[tuple[ast.AST, str]]:
     """Unguarded CUDA work in `body`'s own scope, including calls of notebook functions that
     do unguarded CUDA work."""
-    for node in walk_scope(body):
+    for node in cell.scope_nodes(body):
         description = describe_cuda(notebook, node)
         if description is None:
             callee = calls_notebook_function(notebook, node)
@@ -312,9 +305,7 @@ def uses_gpu(notebook: Notebook) -> bool:
     """Whether the notebook targets an NVIDIA GPU at all (torch.cuda, "cuda" devices, GPU libs)."""
     if "uses_gpu" not in notebook.memo:
         notebook.memo["uses_gpu"] = any(
-            _gpu_signal(notebook, node)
-            for cell in notebook.parsed_cells
-            for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+            _gpu_signal(notebook, node) for cell in notebook.parsed_cells for node in cell.nodes
         )
     return notebook.memo["uses_gpu"]
 
@@ -325,7 +316,7 @@ def requires_gpu(notebook: Notebook) -> bool:
     if "requires_gpu" not in notebook.memo:
         needed = False
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if describe_cuda(notebook, node) and not gpu_guarded(cell, node):
                     needed = True
                 elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -407,11 +398,11 @@ def gpu_values(notebook: Notebook) -> dict[str, bool]:
     assignments = [
         node
         for cell in notebook.parsed_cells
-        for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+        for node in cell.nodes
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value is not None
     ]
     for cell in notebook.parsed_cells:
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             # `model.to(device)` / `model.cuda()` as a statement moves the module in place.
             call = node.value if isinstance(node, ast.Expr) else None
             if (
@@ -506,7 +497,7 @@ def _checks_only_gpu(cell: Cell, stop: ast.Call) -> bool:
 def _has_direct_gate(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
     return any(
         is_gate_call(notebook, cell, node)
-        for node in walk_scope(body)
+        for node in cell.scope_nodes(body)
         if not calls_notebook_function(notebook, node)
     )
 
@@ -514,7 +505,7 @@ def _has_direct_gate(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bo
 def _has_direct_user_gate(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
     return any(
         is_gate_call(notebook, cell, node, user_only=True)
-        for node in walk_scope(body)
+        for node in cell.scope_nodes(body)
         if not calls_notebook_function(notebook, node)
     )
 
@@ -533,7 +524,7 @@ def gate_lines(notebook: Notebook, cell: Cell, user_only: bool = False) -> list[
     if key not in notebook.memo:
         notebook.memo[key] = [
             node.lineno  # type: ignore[attr-defined]
-            for node in walk_scope(cell.body)
+            for node in cell.scope_nodes(cell.body)
             if is_gate_call(notebook, cell, node, user_only)
             or (not user_only and _is_gpu_raise(cell, node))
         ]
@@ -563,7 +554,7 @@ def _reads_ui_value(node: ast.AST) -> bool:
 def ui_value_names(cell: Cell) -> set[str]:
     """Names the cell assigns from a UI element's `.value` (`running = switch.value`)."""
     names: set[str] = set()
-    for node in walk_scope(cell.body):
+    for node in cell.scope_nodes(cell.body):
         if isinstance(node, ast.Assign) and _reads_ui_value(node.value):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
@@ -736,7 +727,7 @@ def markdown_texts(notebook: Notebook) -> Iterator[Text]:
     if doc is not None:
         yield Text(None, doc, (str(doc.value),), doc.lineno, True)
     for cell in notebook.parsed_cells:
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             if notebook.names.call_name(node) in DISPLAY_TEXT_CALLS:
@@ -751,7 +742,7 @@ def _literal_behind(cell: Cell, node: ast.expr) -> ast.expr:
     """`text = "..."; mo.md(text)`: the literal a name was assigned in the same cell."""
     if not isinstance(node, ast.Name):
         return node
-    for candidate in walk_scope(cell.body):
+    for candidate in cell.scope_nodes(cell.body):
         if (
             isinstance(candidate, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == node.id for t in candidate.targets)

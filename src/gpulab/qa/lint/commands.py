@@ -59,10 +59,17 @@ class Launch:
         return [segment.strip() for segment in _SPLIT.split(self.text) if segment.strip()]
 
 
-def launches(notebook: Notebook) -> Iterator[Launch]:
+def launches(notebook: Notebook) -> list[Launch]:
+    """Every process launch in the notebook (computed once per notebook)."""
+    if "launches" not in notebook.memo:
+        notebook.memo["launches"] = list(_find_launches(notebook))
+    return notebook.memo["launches"]
+
+
+def _find_launches(notebook: Notebook) -> Iterator[Launch]:
     for cell in notebook.parsed_cells:
         assignments = _literal_assignments(cell)
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if not isinstance(node, ast.Call):
                 continue
             name = notebook.names.call_name(node) or ""
@@ -93,7 +100,7 @@ def _is_ipython_call(node: ast.Call) -> bool:
 
 def _literal_assignments(cell: Cell) -> dict[str, ast.expr]:
     out: dict[str, ast.expr] = {}
-    for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+    for node in cell.nodes:  # type: ignore[arg-type]
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]
             if isinstance(target, ast.Name) and isinstance(
@@ -163,7 +170,7 @@ def program(word: str) -> str:
 
 def literal_strings(notebook: Notebook, cell: Cell) -> Iterator[tuple[ast.AST, str]]:
     """All string literals (and f-string literal text) in a cell."""
-    for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+    for node in cell.nodes:  # type: ignore[arg-type]
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node, node.value
         elif isinstance(node, ast.JoinedStr):

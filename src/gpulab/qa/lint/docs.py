@@ -67,7 +67,7 @@ gpulab lint --list-rules
 """
 
 
-def _demote(doc: str, levels: int = 2) -> str:
+def _demote(doc: str, levels: int = 1) -> str:
     """Rule docstrings use `## Heading`; inside the page each rule is already a `##` section."""
     return re.sub(
         r"^(#{1,5}) ", lambda m: "#" * (len(m.group(1)) + levels) + " ", doc, flags=re.MULTILINE

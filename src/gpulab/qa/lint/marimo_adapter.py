@@ -8,6 +8,7 @@ traceback somewhere inside a rule.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import functools
@@ -114,9 +115,10 @@ def _quiet() -> Iterator[None]:
 def _internals() -> dict[str, Any]:
     """Import every private name once; fail with one clear message if any moved."""
     try:
-        from marimo._ast.compiler import compile_cell
         from marimo._ast.load import get_notebook_status
         from marimo._ast.parse import MarimoFileError
+        from marimo._ast.variables import is_local
+        from marimo._ast.visitor import ScopedVisitor
         from marimo._lint.rule_engine import RuleEngine
         from marimo._lint.rules import RULE_CODES
         from marimo._lint.rules.base import LintRule
@@ -129,7 +131,8 @@ def _internals() -> dict[str, Any]:
     except (ImportError, AttributeError) as err:
         raise _changed("parser modules", err) from err
     return {
-        "compile_cell": compile_cell,
+        "ScopedVisitor": ScopedVisitor,
+        "is_local": is_local,
         "get_notebook_status": get_notebook_status,
         "MarimoFileError": MarimoFileError,
         "RuleEngine": RuleEngine,
@@ -193,19 +196,22 @@ def load(path: Path) -> LoadOutcome:
 
 
 def cell_names(code: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The global names a cell defines and reads, by marimo's own scoping rules.
+    """The global names a cell defines and reads, by marimo's own scoping rules (the visitor
+    marimo's compiler uses; underscore-prefixed names are cell-local).
 
-    Raises SyntaxError for code that does not compile (the caller treats the cell as unparsable).
+    The visitor renames cell-local names in the tree it walks, so it gets its own parse.
+    Raises SyntaxError for code that does not parse.
     """
-    compile_cell = _internals()["compile_cell"]
+    m = _internals()
+    tree = ast.parse(code)
     try:
+        visitor = m["ScopedVisitor"]("cell_gpulab")
         with _quiet():
-            impl = compile_cell(code, cell_id="gpulab")
-        return frozenset(impl.defs), frozenset(impl.refs)
-    except SyntaxError:
-        raise
-    except AttributeError as err:
-        raise _changed("cell compiler", err) from err
+            visitor.visit(tree)
+        defs = frozenset(name for name in visitor.defs if not m["is_local"](name))
+        return defs, frozenset(visitor.refs)
+    except (AttributeError, TypeError) as err:
+        raise _changed("cell scoping visitor", err) from err
 
 
 def marimo_rules() -> list[MarimoRuleInfo]:
@@ -232,7 +238,13 @@ def marimo_rules() -> list[MarimoRuleInfo]:
 
 def run_marimo_rules(notebook: ParsedNotebook, codes: Collection[str]) -> list[MarimoDiagnostic]:
     """Run the named marimo rules on a parsed notebook, lines mapped to real file lines."""
-    if not codes or notebook.ir is None:
+    if notebook.ir is None:
+        return []
+    if not _has_reusable_candidate(notebook):
+        # MR003 recompiles every cell and re-parses the whole file per cell (40% of a lint
+        # run); it can only fire on a cell that is, or could be, one reusable def/class.
+        codes = [code for code in codes if code != "MR003"]
+    if not codes:
         return []
     m = _internals()
     try:
@@ -254,6 +266,22 @@ def run_marimo_rules(notebook: ParsedNotebook, codes: Collection[str]) -> list[M
     except (AttributeError, KeyError, TypeError) as err:
         raise _changed("lint engine", err) from err
     return out
+
+
+def _has_reusable_candidate(notebook: ParsedNotebook) -> bool:
+    """Whether some cell is an `@app.function`/`@app.class_definition`, or holds nothing but one
+    function or class definition (what marimo's MR003 examines)."""
+    for cell in notebook.cells:
+        if cell.kind in ("function", "class"):
+            return True
+        try:
+            body = ast.parse(cell.code).body
+        except SyntaxError:
+            continue
+        definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        if len(body) == 1 and isinstance(body[0], definitions):
+            return True
+    return False
 
 
 @functools.cache

@@ -14,6 +14,20 @@ from typing import Any, ClassVar
 from gpulab.qa.lint.marimo_adapter import CellKind
 from gpulab.qa.lint.names import Names
 
+SCOPE_BARRIERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Every node under `nodes` in source order, not entering nested function, lambda or class
+    bodies (that code does not run where it is written)."""
+    stack = list(reversed(list(nodes)))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, SCOPE_BARRIERS):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
 
 class Severity(enum.Enum):
     """`error` fails the run (exit 1): the notebook crashes, hangs, harms the machine or shows
@@ -65,6 +79,9 @@ class Cell:
     refs: frozenset[str] = frozenset()
     options: Mapping[str, Any] = field(default_factory=dict)
     marimo_lineno: int = 0  # where marimo's parser says the cell starts (its own line convention)
+    _scope_cache: dict[int, tuple[list[ast.stmt], list[ast.AST]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def label(self) -> str:
@@ -91,11 +108,23 @@ class Cell:
             self.first_line + (getattr(node, "end_lineno", None) or getattr(node, "lineno", 1)) - 1
         )
 
+    def scope_nodes(self, body: list[ast.stmt]) -> list[ast.AST]:
+        """`walk_scope(body)` for a body of this cell's tree, computed once per body."""
+        cached = self._scope_cache.get(id(body))
+        if cached is None or cached[0] is not body:
+            cached = self._scope_cache[id(body)] = (body, list(walk_scope(body)))
+        return cached[1]
+
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the cell (`ast.walk` order), computed once: every rule walks them."""
+        return list(ast.walk(self.tree)) if self.tree is not None else []
+
     @cached_property
     def parents(self) -> dict[ast.AST, ast.AST]:
         parents: dict[ast.AST, ast.AST] = {}
         if self.tree is not None:
-            for parent in ast.walk(self.tree):
+            for parent in self.nodes:
                 for child in ast.iter_child_nodes(parent):
                     parents[child] = parent
         return parents

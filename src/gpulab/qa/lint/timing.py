@@ -158,7 +158,7 @@ def uses_cuda_events(scope: Scope) -> bool:
 
 
 def timed_regions(notebook: Notebook, scope: Scope) -> list[TimedRegion]:
-    nodes = list(scope.walk())
+    nodes = scope.walk()
     starts: dict[str, list[ast.Call]] = {}
     for node in nodes:
         if isinstance(node, ast.Assign) and is_wall_clock(notebook, node.value):

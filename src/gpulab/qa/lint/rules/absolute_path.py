@@ -39,7 +39,8 @@ class AbsolutePath(Rule):
     """A hard-coded absolute path into one machine's home, workspace or data mount.
 
     ## What it does
-    Flags string literals (and the start of f-strings) that begin with a machine-specific root:
+    Flags one-line string literals (and the start of f-strings) that are, or contain as a word
+    (a shell command such as `git clone URL /home/me/x`), a path under a machine-specific root:
     `/home/...`, `/Users/...`, `/root/...`, `/workspace/...`, `/mnt/...`, `/data/...`,
     `/scratch/...`, `/content/...` (Colab), `/kaggle/...`, cluster file systems, or a Windows
     drive (`C:\\...`). System paths that exist everywhere (`/tmp`, `/dev/null`, `/proc`, `/sys`,
@@ -70,7 +71,7 @@ class AbsolutePath(Rule):
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if isinstance(node, ast.JoinedStr):
                     parts = literal_parts(node)
                     first = node.values[0] if node.values else None

@@ -45,7 +45,7 @@ class DeprecatedAmp(Rule):
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 old = None
                 if isinstance(node, ast.Attribute):
                     match = _DEPRECATED.match(notebook.names.qualname(node) or "")

@@ -24,7 +24,7 @@ class NotANotebook(Rule):
     ## Example
     ```
     $ gpulab lint scripts/helper.py
-    scripts/helper.py:1: GL001 not-a-notebook [error] not a marimo notebook: it has no `app = marimo.App()` ...
+    scripts/helper.py:1: GL001 not-a-notebook [error]: not a marimo notebook: it has no `app = marimo.App()` and no `@app.cell`
     ```
 
     ## Fix
@@ -82,7 +82,7 @@ class InternalError(Rule):
 
     ## Example
     ```
-    nb.py:1: GL000 internal-error [error] rule GL401 crashed: KeyError: 'x'
+    nb.py:1: GL000 internal-error [error]: rule GL401 (unsynchronized-timing) crashed: KeyError: 'x'
     ```
 
     ## Fix

@@ -48,7 +48,7 @@ class HardcodedClaim(Rule):
 
     ## What it does
     Scans literal prose (the module docstring and the literal text of `mo.md`, `mo.callout` and
-    `mo.Html` strings) for:
+    `mo.Html` strings, also when the string was first assigned to a name in the cell) for:
 
     - speed-up claims: "8x faster", "2-3x speedup", "speedup of 5x", "up to 10x";
     - throughput figures: "733 TFLOPS", "989 TOPS";

@@ -161,10 +161,10 @@ class HiddenOutput(Rule):
     def _unused_display_objects(self, notebook: Notebook, cell: Cell) -> Iterator[Finding]:
         loads = [
             node
-            for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+            for node in cell.nodes
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
         ]
-        for node in walk_scope(cell.body):
+        for node in cell.scope_nodes(cell.body):
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
                 continue
             target = node.targets[0]

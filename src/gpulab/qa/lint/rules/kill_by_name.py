@@ -82,7 +82,7 @@ class KillByName(Rule):
             yield from self._os_kill_after_lookup(notebook, cell)
 
     def _psutil_loops(self, notebook: Notebook, cell: Cell) -> Iterator[Finding]:
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if isinstance(node, ast.For) and "process_iter" in ast.unparse(node.iter):
                 for inner in ast.walk(node):
                     if isinstance(inner, ast.Call) and (
@@ -106,7 +106,7 @@ class KillByName(Rule):
         if not lookups:
             return
         derived = _derived_names(cell, lookups)
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             if notebook.names.call_name(node) not in ("os.kill", "os.killpg"):
@@ -143,7 +143,7 @@ def _derived_names(cell: Cell, sources: list[ast.Call]) -> set[str]:
     changed = True
     while changed:
         changed = False
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if isinstance(node, ast.Assign):
                 value, targets = node.value, node.targets
             elif isinstance(node, ast.For | ast.comprehension):

@@ -162,7 +162,7 @@ class LoopWithoutProgress(Rule):
         calls = [
             (cell, node)
             for cell in notebook.parsed_cells
-            for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+            for node in cell.nodes
             if calls_notebook_function(notebook, node) == name
         ]
         return bool(calls) and not any(in_progress_context(cell, node) for cell, node in calls)

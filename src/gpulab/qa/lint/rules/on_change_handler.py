@@ -13,7 +13,7 @@ def state_setters(notebook: Notebook) -> set[str]:
     """Names bound to the setter of `get_x, set_x = mo.state(...)`."""
     setters: set[str] = set()
     for cell in notebook.parsed_cells:
-        for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+        for node in cell.nodes:  # type: ignore[arg-type]
             if (
                 isinstance(node, ast.Assign)
                 and isinstance(node.value, ast.Call)
@@ -72,7 +72,7 @@ class OnChangeHandler(Rule):
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         setters = state_setters(notebook)
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if not isinstance(node, ast.Call):
                     continue
                 if not (notebook.names.call_name(node) or "").startswith("marimo.ui."):

@@ -142,7 +142,7 @@ class RefreshMisuse(Rule):
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if (
                     isinstance(node, ast.Call)
                     and notebook.names.call_name(node) == "marimo.ui.refresh"

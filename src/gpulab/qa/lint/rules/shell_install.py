@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterator
 
@@ -141,7 +140,7 @@ class ShellInstall(Rule):
                     )
                     break
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 name = notebook.names.call_name(node) or ""
                 if name.startswith("pip.") and name.endswith("main"):
                     yield self.finding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import position, walk_scope
+from gpulab.qa.lint.analysis import position
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.names import root_call
 
@@ -71,7 +71,7 @@ class UiValueInDefiningCell(Rule):
 
     def _check_cell(self, notebook: Notebook, cell: Cell) -> Iterator[Finding]:
         created: dict[str, ast.AST] = {}
-        nodes = list(walk_scope(cell.body))
+        nodes = cell.scope_nodes(cell.body)
         for node in nodes:
             if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
                 continue

@@ -19,9 +19,13 @@ class UngatedExpensiveWork(Rule):
 
     - no `mo.stop(...)` earlier in the cell and no cell it depends on that can stop (for example
       `mo.stop(not run_button.value)` in an ancestor);
-    - no gpulab `run_gate(button, profile)`;
-    - not inside `if run_button.value:` (or any `if` on a UI element's `.value`);
+    - no gpulab `run_gate(button, profile)`, or notebook function that stops;
+    - not inside `if run_button.value:` (or any `if` on a UI element's `.value`, directly or
+      through a name: `running = switch.value` ... `if running:`);
     - the cell is not disabled.
+
+    A stop that only checks for a GPU (`mo.stop(not torch.cuda.is_available())`,
+    `require_gpu()`) does not count: on a GPU machine it stops nothing.
 
     ## Why it matters
     marimo runs every cell when a notebook opens and re-runs dependents whenever an input

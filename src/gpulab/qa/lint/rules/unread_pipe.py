@@ -70,7 +70,7 @@ class UnreadPipe(Rule):
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if not (
                     isinstance(node, ast.Call) and notebook.names.call_name(node) in POPEN_CALLS
                 ):
@@ -101,7 +101,7 @@ class UnreadPipe(Rule):
     def _unread(self, notebook: Notebook, handle: str, piped: list[str]) -> list[str]:
         read: set[str] = set()
         for cell in notebook.parsed_cells:
-            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
+            for node in cell.nodes:  # type: ignore[arg-type]
                 if not (
                     isinstance(node, ast.Name)
                     and node.id == handle

@@ -105,7 +105,8 @@ class UnseededRandom(Rule):
     seed-everything helper (`seed_everything`, `set_seed`, `gpulab.repro.seed_everything`, a
     notebook function that seeds), earlier in the same cell, in a cell it depends on, or in a
     cell above it. Draws inside a function are seeded if the function seeds, takes a
-    `seed`/`generator`/`rng` parameter, or the notebook seeds anywhere.
+    `seed`/`generator`/`rng` parameter, or the notebook seeds anywhere. One finding per cell and
+    generator: one seed fixes them all.
 
     ## Why it matters
     Every run, every reviewer and every CI job sees different data, losses and "speed-ups", so
@@ -132,7 +133,7 @@ class UnseededRandom(Rule):
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
         seeded_cells: dict[int, set[str]] = {
-            cell.index: set().union(*(seeds(notebook, n) for n in walk_scope(cell.body)))
+            cell.index: set().union(*(seeds(notebook, n) for n in cell.scope_nodes(cell.body)))
             for cell in notebook.parsed_cells
         }
         anywhere = set().union(*seeded_cells.values()) if seeded_cells else set()
@@ -144,7 +145,7 @@ class UnseededRandom(Rule):
             draws = sorted(
                 (
                     (node, library)
-                    for node in ast.walk(cell.tree)  # type: ignore[arg-type]
+                    for node in cell.nodes
                     if (library := draw_library(notebook, node)) is not None
                     and not self._seeded(notebook, cell, node, library, upstream, anywhere)
                 ),
@@ -202,5 +203,5 @@ class UnseededRandom(Rule):
             if covers(set().union(*(seeds(notebook, n) for n in walk_scope(function.body)))):
                 return True
             return covers(anywhere)
-        before = [n for n in walk_scope(cell.body) if position(n) < position(node)]
+        before = [n for n in cell.scope_nodes(cell.body) if position(n) < position(node)]
         return covers(set().union(*(seeds(notebook, n) for n in before)))
