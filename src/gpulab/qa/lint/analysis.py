@@ -578,11 +578,11 @@ def under_ui_condition(cell: Cell, node: ast.AST) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Expensive work: model downloads, training loops, benchmarks
 
+# Model weights: gigabytes on first use. (Datasets are left alone: most are small or streamed.)
 DOWNLOADS = {
     "torch.hub.load",
     "huggingface_hub.snapshot_download",
     "huggingface_hub.hf_hub_download",
-    "datasets.load_dataset",
     "transformers.pipeline",
     "sentence_transformers.SentenceTransformer",
 }

@@ -13,9 +13,10 @@ class UngatedExpensiveWork(Rule):
 
     ## What it does
     Finds expensive work at the top level of a cell (training loops with `.backward()` or
-    `optimizer.step()`, `trainer.train()`, `*.from_pretrained(...)`, `hf_hub_download`,
-    `load_dataset`, `torch.hub.load`, timed benchmark loops, `timeit`/`do_bench`, notebook
-    functions that do these) when nothing gates it:
+    `optimizer.step()`, `trainer.train()`, `*.from_pretrained(...)` and other model-weight
+    downloads (`hf_hub_download`, `snapshot_download`, `transformers.pipeline`,
+    `torch.hub.load`, torchvision `weights=`), timed benchmark loops, `timeit`/`do_bench`,
+    notebook functions that do these) when nothing gates it:
 
     - no `mo.stop(...)` earlier in the cell and no cell it depends on that can stop (for example
       `mo.stop(not run_button.value)` in an ancestor);
