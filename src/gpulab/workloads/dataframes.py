@@ -1176,7 +1176,8 @@ def _comparable(column: Any) -> Any:
     t = array.type
     if pa.types.is_dictionary(t):
         array, t = array.cast(t.value_type), t.value_type
-    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+    is_string_view = getattr(pa.types, "is_string_view", lambda _: False)  # pyarrow >= 16
+    if pa.types.is_large_string(t) or is_string_view(t):
         array = array.cast(pa.string())
     elif pa.types.is_integer(t):
         array = array.cast(pa.int64())
