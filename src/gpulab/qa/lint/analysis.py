@@ -143,9 +143,12 @@ def in_branch_of(parent: ast.AST, child: ast.AST) -> bool:
 
 GPU_WORDS = ("cuda", "gpu", "cupy", "cudf", "cuml", "rapids", "nvml", "device", "accelerat")
 GPU_MODULES = ("cupy", "cudf", "cuml", "cugraph", "cuspatial", "numba.cuda", "pycuda", "tensorrt")
-# torch.cuda functions that are safe to call on a machine without CUDA.
+# torch.cuda functions that return normally on a machine without CUDA (checked on a CPU build).
 SAFE_TORCH_CUDA = {
     "is_available",
+    "is_bf16_supported",
+    "is_tf32_supported",
+    "get_arch_list",
     "device_count",
     "is_initialized",
     "manual_seed",
@@ -407,9 +410,9 @@ def gpu_values(notebook: Notebook) -> dict[str, bool]:
             call = node.value if isinstance(node, ast.Expr) else None
             if (
                 isinstance(call, ast.Call)
-                and method_name(call) in ("to", "cuda")
                 and isinstance(call.func, ast.Attribute)
                 and isinstance(call.func.value, ast.Name)
+                and moves_to_gpu(notebook, call)
             ):
                 values[call.func.value.id] = True
     for _ in range(2):  # a second pass lets values flow through one more assignment
@@ -426,6 +429,20 @@ def gpu_values(notebook: Notebook) -> dict[str, bool]:
     return values
 
 
+def points_to_gpu(expr: ast.AST) -> bool:
+    """Whether a device argument names a GPU: `"cuda"`, `device`, `gpu`; not `"cpu"`, not a
+    dtype such as `torch.float16`."""
+    value = string_value(expr)
+    if value is not None:
+        return value.strip().startswith("cuda")
+    if isinstance(expr, ast.Constant):
+        return type(expr.value) is int  # `device=0` is GPU 0
+    text = ast.unparse(expr).lower()
+    if "cpu" in text and not any(word in text for word in ("cuda", "gpu")):
+        return False
+    return any(word in text for word in ("cuda", "gpu", "device"))
+
+
 def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
     """True if `expr` yields asynchronous GPU data, False if host-synchronous GPU data, else None."""
     kind: bool | None = None
@@ -437,14 +454,23 @@ def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> boo
         name = notebook.names.call_name(node) or ""
         if name.startswith(HOST_SYNCHRONOUS_MODULES):
             kind = kind or False
-        elif (
-            method_name(node) in ("cuda", "to")
-            or any(kw.arg in ("device", "device_map") for kw in node.keywords)
-            or describe_cuda(notebook, node)
-            or name.startswith(GPU_MODULES)
-        ):
+        elif moves_to_gpu(notebook, node) or name.startswith(GPU_MODULES):
             kind = True
     return kind
+
+
+def moves_to_gpu(notebook: Notebook, call: ast.Call) -> bool:
+    """`.cuda()`, `.to(device)`, `f(..., device="cuda")`, `device_map="auto"`, or CUDA work."""
+    method = method_name(call)
+    if method == "cuda" and isinstance(call.func, ast.Attribute):
+        return True
+    if method == "to" and isinstance(call.func, ast.Attribute):
+        targets = [*call.args, *(kw.value for kw in call.keywords if kw.arg == "device")]
+        return any(points_to_gpu(target) for target in targets)
+    for kw in call.keywords:
+        if kw.arg == "device_map" or (kw.arg == "device" and points_to_gpu(kw.value)):
+            return True
+    return describe_cuda(notebook, call) is not None
 
 
 # ---------------------------------------------------------------------------------------------

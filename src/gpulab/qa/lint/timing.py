@@ -20,6 +20,7 @@ from gpulab.qa.lint.analysis import (
     function_has,
     gpu_values,
     is_wall_clock,
+    points_to_gpu,
     position,
     scopes,
     walk_scope,
@@ -104,7 +105,7 @@ def gpu_op(notebook: Notebook, scope: Scope, node: ast.AST) -> bool | None:
     if name.startswith(GPU_MODULES):
         return True
     if name.startswith("torch.") and not name.startswith(TORCH_NOT_WORK):
-        on_device = any(kw.arg == "device" for kw in node.keywords)
+        on_device = any(kw.arg == "device" and points_to_gpu(kw.value) for kw in node.keywords)
         if on_device or any(values.get(arg) for arg in _arg_names(node)):
             return True
     if isinstance(node.func, ast.Name) and node.func.id in scope.parameters:

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from gpulab.qa.lint.analysis import position, root_call_name, walk_scope
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
 
-# marimo calls that act rather than display.
+# marimo calls that act (run SQL, configure, cache, stop, query the runtime) rather than build
+# something to display; everything else under `marimo.` renders when it is a cell's output.
 NOT_DISPLAY = {
     "marimo.stop",
     "marimo.state",
+    "marimo.sql",
     "marimo.cache",
     "marimo.lru_cache",
     "marimo.persistent_cache",
@@ -20,10 +22,14 @@ NOT_DISPLAY = {
     "marimo.query_params",
     "marimo.notebook_dir",
     "marimo.notebook_location",
+    "marimo.running_in_notebook",
+    "marimo.create_asgi_app",
     "marimo.Thread",
     "marimo.current_thread",
     "marimo.defs",
     "marimo.refs",
+    "marimo.App",
+    "marimo.MarimoIslandGenerator",
 }
 NOT_DISPLAY_PREFIXES = (
     "marimo.output.",
@@ -31,6 +37,8 @@ NOT_DISPLAY_PREFIXES = (
     "marimo.watch.",
     "marimo.redirect_",
     "marimo.capture_",
+    "marimo.ai.",
+    "marimo.islands.",
 )
 CHART_PREFIXES = (
     "altair.Chart",
