@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_command(args: argparse.Namespace, token_file: Path | None) -> list[str]:
     command = [sys.executable, "-m", "marimo", args.mode, str(args.dir), "--headless"]
-    command += ["--host", args.host, "--port", str(args.port), "--skip-update-check"]
+    command += ["--host", args.host, "--port", str(args.port)]
     if args.mode == "edit":
         command.append("--no-sandbox")
     if token_file is None:
@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print("warning: serving without authentication; anyone who can reach it runs code")
         print(f"gpulab serve: {args.dir} ({args.mode} mode)\n  open {url}", flush=True)
-        process = subprocess.Popen(build_command(args, token_file))
+        # An env var, not a flag: `marimo run` has no --skip-update-check option.
+        env = {**os.environ, "MARIMO_SKIP_UPDATE_CHECK": "1"}
+        process = subprocess.Popen(build_command(args, token_file), env=env)
         try:
             return process.wait()
         except KeyboardInterrupt:

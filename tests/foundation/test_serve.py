@@ -32,13 +32,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=["edit", "run"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("notebooks")
     (folder / "hello.py").write_text(NOTEBOOK)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gpulab.cli", "serve", "--dir", str(folder), "--port", str(port)],
+        [sys.executable, "-m", "gpulab.cli", "serve", "--dir", str(folder), "--port", str(port)]
+        + ["--mode", request.param],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

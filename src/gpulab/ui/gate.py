@@ -1,4 +1,4 @@
-"""Run gates: expensive cells wait for a button, except in the smoke profile (headless CI).
+"""Run gates: expensive cells wait for a button, except in headless profile runs (CI, GPU tests).
 
 `mo.ui.run_button().value` is False when no browser is attached, so a gate on the button alone
 would mean no training or benchmark ever runs in a headless test (the predecessor's mistake).
@@ -14,12 +14,12 @@ from gpulab.ui.profile import Profile
 def run_gate(
     button: Any, profile: Profile, what: str = "this step", label: str | None = None
 ) -> None:
-    """Stop the calling cell until `button` is pressed; smoke runs pass straight through."""
+    """Stop the calling cell until `button` is pressed; headless profile runs pass straight through."""
     import marimo as mo
 
     label = label or _button_label(button)
     mo.stop(
-        not (button.value or profile.smoke),
+        not (button.value or profile.autorun),
         mo.callout(mo.md(f"Press **{_plain(label)}** to start {what}."), kind="info"),
     )
 

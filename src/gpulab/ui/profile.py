@@ -22,6 +22,12 @@ class Profile:
     def smoke(self) -> bool:
         return self.name == "smoke"
 
+    @property
+    def autorun(self) -> bool:
+        """Run gated cells without a button press: smoke runs, and any profile named explicitly on
+        the command line (`gpulab test --profile full` must execute the full workload headless)."""
+        return self.smoke or "profile" in self.args
+
     def pick(self, smoke: Any, full: Any) -> Any:
         """The smoke or the full value of a setting: `profile.pick(64, 8192)`."""
         return smoke if self.smoke else full
