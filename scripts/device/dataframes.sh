@@ -102,7 +102,8 @@ EOF
 [ $? -eq 0 ] || echo "cuDF check FAILED (the bench will record why the GPU engines did not run)"
 
 step "gpulab bench dataframes --profile full (10^7 rows)"
-timeout 420 gpulab bench dataframes --profile full --out "$OUT"
+# Narrow the engines for a retry with e.g. GPULAB_DATAFRAMES_ENGINES=pandas,polars,cudf.pandas,polars-gpu
+timeout 480 gpulab bench dataframes --profile full --out "$OUT"
 echo "bench exit status $?"
 
 step "figures"

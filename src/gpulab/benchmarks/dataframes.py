@@ -10,6 +10,7 @@ and the engines that were missing (with their install commands) are in `details`
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -35,10 +36,17 @@ GOAL_RATIO = 10.0
 
 
 def config_for(profile: str) -> SuiteConfig:
-    """Smoke: tiny and quick. Full: 1 warm-up, >= 3 repeats, more for ops under 0.5 s total."""
+    """Smoke: tiny and quick. Full: 1 warm-up, >= 3 repeats, more for ops under 0.5 s total.
+
+    $GPULAB_DATAFRAMES_ENGINES (comma-separated engine names) narrows the engines, e.g. to fit
+    a time-limited GPU session; pandas always runs as the reference."""
+    chosen = os.environ.get("GPULAB_DATAFRAMES_ENGINES", "")
+    engines = (
+        {"engines": tuple(e.strip() for e in chosen.split(",") if e.strip())} if chosen else {}
+    )
     if profile == "smoke":
-        return SuiteConfig(warmup=1, repeats=3, min_time_s=0.02, max_repeats=10)
-    return SuiteConfig(warmup=1, repeats=3, min_time_s=0.5, max_repeats=20)
+        return SuiteConfig(warmup=1, repeats=3, min_time_s=0.02, max_repeats=10, **engines)
+    return SuiteConfig(warmup=1, repeats=3, min_time_s=0.5, max_repeats=20, **engines)
 
 
 def run(profile: str) -> BenchResult:
@@ -197,6 +205,7 @@ def describe(result: SuiteResult) -> dict[str, Any]:
             ),
             "mismatches": mismatches,
         },
+        "engines_requested": list(result.config.engines),
         "suite_seconds": result.seconds,
         "operations_run": list(OPERATIONS),
     }

@@ -937,7 +937,7 @@ def _cuda_synchronize() -> None:
     from cuda.bindings import runtime
 
     (err,) = runtime.cudaDeviceSynchronize()
-    if int(err) != 0:
+    if err != runtime.cudaError_t.cudaSuccess:
         raise RuntimeError(f"cudaDeviceSynchronize failed: {err}")
 
 

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gpulab.bench import run_benchmark
+
+
+def test_bench_reports_per_operation_ratios_and_missing_engines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GPULAB_DATAFRAMES_ENGINES", "pandas,polars,cudf.pandas")
+    report = run_benchmark("dataframes", profile="smoke", out_dir=tmp_path)
+    written = json.loads((tmp_path / "dataframes.json").read_text())
+    details = written["details"]
+    assert details["rows"] == 10**4
+    groupby = details["operations"]["groupby"]
+    pandas_s = groupby["engines"]["pandas"]["median_s"]
+    best = groupby["best_engine"]
+    assert best in {"polars", "cudf.pandas"}
+    best_s = groupby["engines"][best]["median_s"]
+    assert groupby["ratio_best"] == pytest.approx(pandas_s / best_s)
+    # the headline ratio is the geometric mean of the per-operation ratios
+    ratios = [op["ratio_best"] for op in details["operations"].values() if op["ratio_best"]]
+    geomean = 1.0
+    for r in ratios:
+        geomean *= r ** (1 / len(ratios))
+    assert report["ratio"] == pytest.approx(geomean, rel=1e-9)
+    assert details["equality"]["checked"] > 0 and details["equality"]["mismatches"] == []
+    engines = details["engines"]
+    if not engines["cudf.pandas"]["ran"]:
+        assert "cudf.pandas" in details["missing_engines"]
+        assert engines["cudf.pandas"]["hint"].startswith("pip install cudf-cu")
+        assert details["goal_cudf_pandas_10x"]["ran"] is False
