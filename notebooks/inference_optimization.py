@@ -1,0 +1,552 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = [
+#     "gpulab[inference]",
+#     "marimo>=0.25.2,<0.26",
+# ]
+# ///
+"""Inference optimisation ladder: eager FP32 -> TF32 -> bf16 -> layout/attention -> compile -> CUDA graphs.
+
+Runs one model on one input batch through a ladder of optimisations, each rung measured on its own:
+IEEE FP32 eager PyTorch, TF32, bf16/fp16, channels_last (CNN) or SDPA/flash attention
+(transformer), torch.compile, CUDA graphs, ONNX Runtime and TensorRT. Every rung reports p50/p90/p99
+latency, samples/s, peak memory, compile time (apart from steady state) and its drift from the
+FP32 reference; a rung whose output drifts past its precision's threshold is not verified and
+cannot be the winner. Speed-ups are shown from FP32 *and* precision-matched, so each gain is
+attributed to the step that made it.
+
+Models: ResNet-50 (written here from its architecture) and a BERT-base encoder (transformers),
+random weights by default (labelled as such), or real ones from a local path or hub id.
+
+Requirements: NVIDIA GPU with >= 8 GiB free for ResNet-50 / BERT-base at batch 64 (bf16 needs
+compute capability 8.0+; CUDA graphs and TensorRT need a GPU). CPU runs the smoke profile (tiny
+models, eager / compile / ONNX Runtime rungs) in about a minute; torch.compile on a CPU needs a C++
+compiler.
+Dependencies: gpulab[inference] (transformers, onnx, onnxscript, onnxruntime); torch-tensorrt for
+the TensorRT rung and onnxruntime-gpu for ONNX Runtime on the GPU (both optional, detected).
+"""
+
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium")
+
+
+@app.cell
+def _():
+    import inspect
+
+    import altair as alt
+    import marimo as mo
+
+    from gpulab.device import probe
+    from gpulab.errors import MissingDependencyError, UsageError
+    from gpulab.ui import (
+        error_callout,
+        gpu_card,
+        missing_dependency_callout,
+        read_profile,
+        run_gate,
+    )
+    from gpulab.workloads import inference
+
+    return (
+        MissingDependencyError,
+        UsageError,
+        alt,
+        error_callout,
+        gpu_card,
+        inference,
+        inspect,
+        missing_dependency_callout,
+        mo,
+        probe,
+        read_profile,
+        run_gate,
+    )
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    # The inference optimisation ladder
+
+    How much faster can the *same* model answer the *same* batch, and which step buys what?
+    This notebook climbs a ladder of optimisations, one change per rung, and measures each rung:
+
+    **eager FP32 → TF32 → bf16 → channels-last (CNN) / SDPA attention (transformer) →
+    torch.compile → CUDA graphs**, with side rungs for fp16, compile max-autotune, ONNX Runtime
+    and TensorRT.
+
+    You will learn
+
+    - why a speed-up must be **precision-matched**: most of "FP32 eager vs optimised FP16" is the
+      precision, not the optimiser (the mistake this notebook exists to avoid);
+    - why throughput is **samples/s = batch ÷ latency**, not calls per second;
+    - why compile time is reported **apart from steady state**, and when it pays for itself;
+    - why every fast result is **checked against the FP32 reference** before it counts.
+    """)
+    return
+
+
+@app.cell
+def _(gpu_card, probe, read_profile):
+    profile = read_profile()
+    system = probe()
+    gpu_card(system)
+    return profile, system
+
+
+@app.cell
+def _(inference, mo):
+    _rows = [
+        {
+            "rung": rung.name,
+            "what it changes": rung.changes,
+            "why it can be faster": rung.why,
+            "models": " and ".join(rung.families),
+        }
+        for rung in inference.RUNGS.values()
+    ]
+    mo.vstack(
+        [
+            mo.md(
+                "## The rungs\n\n"
+                "Rungs are cumulative where that is the lesson: *compile* runs the fast-precision "
+                "model with channels-last (CNN) or SDPA (transformer), and *CUDA graphs* replays "
+                "that compiled forward. Every rung starts from a fresh copy of the same FP32 "
+                "weights and runs the same input batch."
+            ),
+            mo.ui.table(_rows, selection=None, page_size=20),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(inference, mo):
+    _thresholds = "\n".join(
+        f"| {name} | {t.max_relative_error:g} | {t.min_top1:g} |"
+        for name, t in inference.THRESHOLDS.items()
+    )
+    mo.md(
+        r"""
+    ## Measuring fairly
+
+    - **FP32 means IEEE FP32.** PyTorch lets cuDNN convolutions use TF32 by default
+      (`torch.backends.cudnn.allow_tf32 = True`), so an "FP32" ResNet is usually TF32 already.
+      The eager-fp32 rung switches TF32 off; the tf32 rung switches it on: that is the gap a
+      default PyTorch user has already pocketed.
+    - **Three speed-ups per rung.** *vs fp32*: the whole ladder so far. *Precision-matched*:
+      against the eager rung of the same precision (bf16 compiled vs bf16 eager), what the
+      non-precision tricks bought. *This step*: against the rung it builds on.
+    - **Timing.** A first call is timed alone (compilation, autotuning, lazy initialisation);
+      then warm-up calls are discarded and at least 50 calls on a GPU are timed with CUDA events
+      (`gpulab.timing.benchmark`), giving p50/p90/p99. Peak memory is torch's allocator during
+      the timed calls, weights included.
+    - **Verified.** Each rung's output is compared with the FP32 reference on the same inputs:
+      max |diff|, cosine similarity, top-1 agreement (CNN), and the worst sample's relative error
+      $\lVert y - y_{ref}\rVert / \lVert y_{ref}\rVert$, which decides together with top-1:
+
+    | precision | max relative error | min top-1 agreement |
+    |---|---|---|
+    """
+        + _thresholds
+        + "\n\nRandom weights make these checks harsher, not easier: a random ResNet-50's deep "
+        "residual stack amplifies rounding, and its logits are near-tied, so top-1 flips more "
+        "than a trained model's would."
+    )
+    return
+
+
+@app.cell
+def _(inference, mo, profile, system):
+    _small = profile.smoke or not system.cuda_available
+    model_choice = mo.ui.dropdown(
+        options={
+            "ResNet-50 (CNN)": "resnet50",
+            "BERT-base encoder (transformer)": "bert-base",
+            "tiny ResNet (CPU-sized)": "resnet-tiny",
+            "tiny BERT (CPU-sized)": "bert-tiny",
+        },
+        value="tiny ResNet (CPU-sized)" if _small else "ResNet-50 (CNN)",
+        label="Model",
+    )
+    batch_size = mo.ui.number(start=0, stop=1024, step=1, value=4 if _small else 64, label="Batch")
+    resolution = mo.ui.dropdown(
+        options=["32", "64", "128", "224", "288"],
+        value="32" if _small else "224",
+        label="Resolution (CNN)",
+    )
+    seq_len = mo.ui.dropdown(
+        options=["16", "32", "64", "128", "256", "512"],
+        value="16" if _small else "128",
+        label="Sequence length (transformer)",
+    )
+    fast_precision = mo.ui.dropdown(
+        options=list(inference.PRECISIONS),
+        value="fp32" if _small else "bf16",
+        label="Precision of the fast rungs",
+    )
+    _default_rungs = (
+        ["eager-fp32", "compile", "onnxruntime"]
+        if _small
+        else [r for r in inference.RUNG_ORDER if r != "max-autotune"]
+    )
+    rung_choice = mo.ui.multiselect(
+        options=list(inference.RUNG_ORDER),
+        value=_default_rungs,
+        label="Rungs (max-autotune compiles for minutes)",
+    )
+    weights = mo.ui.text(
+        placeholder="empty = random weights; or a local path / hub id",
+        label="Weights",
+        full_width=True,
+    )
+    run_button = mo.ui.run_button(label="Run the ladder", kind="success")
+    mo.vstack(
+        [
+            mo.hstack([model_choice, batch_size, resolution, seq_len], wrap=True),
+            mo.hstack([fast_precision, rung_choice], wrap=True),
+            weights,
+            run_button,
+        ]
+    )
+    return (
+        batch_size,
+        fast_precision,
+        model_choice,
+        resolution,
+        rung_choice,
+        run_button,
+        seq_len,
+        weights,
+    )
+
+
+@app.cell
+def _(
+    UsageError,
+    batch_size,
+    error_callout,
+    fast_precision,
+    inference,
+    mo,
+    model_choice,
+    profile,
+    resolution,
+    rung_choice,
+    seq_len,
+    system,
+    weights,
+):
+    try:
+        ladder_config = inference.LadderConfig(
+            model=model_choice.value,
+            batch=int(batch_size.value),
+            resolution=int(resolution.value),
+            seq_len=int(seq_len.value),
+            rungs=tuple(rung_choice.value),
+            fast_precision=fast_precision.value,
+            weights=weights.value.strip() or None,
+            allow_max_autotune="max-autotune" in rung_choice.value,
+            warmup=profile.pick(2, 10),
+            repeats=profile.pick(20, 100),
+            rung_budget_s=profile.pick(1.0, 5.0),
+        )
+    except UsageError as _err:
+        mo.stop(True, error_callout("Invalid ladder settings", _err))
+    _plan = inference.plan_rungs(ladder_config)
+    _added = [r for r in _plan if r not in rung_choice.value]
+    _note = (
+        f" Added as reference / precision-matched baselines: **{', '.join(_added)}**."
+        if _added
+        else ""
+    )
+    _cpu_warning = (
+        mo.callout(
+            mo.md(
+                f"**No CUDA GPU**: {ladder_config.preset.label} runs on the CPU, and the GPU-only "
+                "rungs (CUDA graphs, TensorRT, ONNX Runtime's GPU providers) will be reported "
+                "as skipped. A full-size model on a CPU takes minutes per rung: the tiny models "
+                "show the same mechanics in seconds."
+            ),
+            kind="warn",
+        )
+        if not system.cuda_available
+        else mo.md("")
+    )
+    mo.vstack(
+        [
+            mo.md(
+                f"**Plan:** {ladder_config.preset.label} on {ladder_config.input_label}; rungs "
+                f"{' → '.join(_plan)}.{_note}"
+            ),
+            _cpu_warning,
+        ]
+    )
+    return (ladder_config,)
+
+
+@app.cell
+def _(
+    MissingDependencyError,
+    UsageError,
+    error_callout,
+    inference,
+    ladder_config,
+    missing_dependency_callout,
+    mo,
+    profile,
+    run_button,
+    run_gate,
+):
+    run_gate(run_button, profile, "the ladder")
+    _plan = inference.plan_rungs(ladder_config)
+    _problem = None
+    ladder = None
+    with mo.status.progress_bar(total=len(_plan), title="Climbing the ladder") as _bar:
+
+        def _report(result, done, total):
+            _bar.update(subtitle=f"{result.rung}: {result.status}")
+
+        try:
+            ladder = inference.run_ladder(ladder_config, on_rung=_report)
+        except MissingDependencyError as _err:
+            _problem = missing_dependency_callout(_err)
+        except UsageError as _err:
+            _problem = error_callout("The ladder could not start", _err)
+    mo.stop(ladder is None, _problem)
+    _counts = {s: sum(r.status == s for r in ladder.rungs) for s in ("ok", "skipped", "failed")}
+    mo.md(
+        f"Ran {ladder.model_label}, {ladder.weights_label}, on **{ladder.device}**: "
+        f"{_counts['ok']} rungs measured, {_counts['skipped']} skipped, "
+        f"{_counts['failed']} failed (reasons in the table below)."
+    )
+    return (ladder,)
+
+
+@app.cell
+def _(ladder, mo):
+    _best = ladder.best_verified()
+    _eager = ladder.get("eager-fp32")
+    _cards = []
+    if _best is not None and _eager is not None and _eager.ok:
+        _base = ladder.get(_best.baseline)
+        _precision_gain = _base.samples_per_s / _eager.samples_per_s if _base and _base.ok else None
+        _cards = [
+            mo.stat(
+                value=f"{_best.samples_per_s:,.0f} samples/s",
+                label=f"best verified rung: {_best.rung}",
+                caption=f"p50 {_best.p50_ms:.2f} ms per batch of {ladder.config.batch}",
+                bordered=True,
+            ),
+            mo.stat(
+                value=f"{_best.speedup_vs_fp32:.2f}×",
+                label="vs eager IEEE FP32",
+                caption=f"eager FP32: {_eager.samples_per_s:,.0f} samples/s",
+                bordered=True,
+            ),
+            mo.stat(
+                value=f"{_precision_gain:.2f}×" if _precision_gain else "-",
+                label=f"of which precision ({_best.precision} eager vs fp32)",
+                caption="what changing the number format alone bought",
+                bordered=True,
+            ),
+            mo.stat(
+                value=f"{_best.speedup_matched:.2f}×" if _best.speedup_matched else "-",
+                label="precision-matched",
+                caption=f"{_best.rung} vs {_best.baseline} eager: the optimisations proper",
+                bordered=True,
+            ),
+        ]
+    _headline = (
+        mo.hstack(_cards, justify="start", wrap=True)
+        if _cards
+        else mo.callout(
+            mo.md("**No verified rung** besides, or including, the reference."), kind="warn"
+        )
+    )
+    _headline
+    return
+
+
+@app.cell
+def _(alt, ladder):
+    _rows = [
+        {
+            "rung": r.rung,
+            "samples/s": r.samples_per_s,
+            "verified": "verified" if r.verified else "NOT verified",
+            "precision": r.precision,
+            "vs fp32": round(r.speedup_vs_fp32 or 0, 2),
+            "precision-matched": round(r.speedup_matched or 0, 2),
+            "label": f"{r.speedup_vs_fp32:.2f}× (matched {r.speedup_matched:.2f}×)",
+        }
+        for r in ladder.rungs
+        if r.ok and r.samples_per_s and r.speedup_vs_fp32 and r.speedup_matched
+    ]
+    _order = [r["rung"] for r in _rows]
+    _base = alt.Chart(alt.Data(values=_rows)).encode(
+        y=alt.Y("rung:N", sort=_order, title=None),
+        x=alt.X("samples/s:Q", title="throughput, samples/s (batch ÷ median latency)"),
+    )
+    _bars = _base.mark_bar().encode(
+        color=alt.Color(
+            "verified:N",
+            scale=alt.Scale(domain=["verified", "NOT verified"], range=["#4c78a8", "#e45756"]),
+            title=None,
+        ),
+        tooltip=["rung:N", "precision:N", "samples/s:Q", "vs fp32:Q", "precision-matched:Q"],
+    )
+    _labels = _base.mark_text(align="left", dx=4).encode(text="label:N")
+    (_bars + _labels).properties(
+        width=520,
+        height=28 * max(len(_rows), 1),
+        title="Throughput ladder (speed-up vs FP32, and precision-matched)",
+    )
+    return
+
+
+@app.cell
+def _(alt, ladder):
+    _rows = [
+        {"rung": r.rung, "speed-up": value, "measured against": kind}
+        for r in ladder.rungs
+        if r.ok
+        for kind, value in (
+            ("eager FP32", r.speedup_vs_fp32),
+            ("eager, same precision", r.speedup_matched),
+            ("the rung it builds on", r.speedup_step),
+        )
+        if value is not None
+    ]
+    _order = [r.rung for r in ladder.rungs if r.ok]
+    (
+        alt.Chart(alt.Data(values=_rows))
+        .mark_bar()
+        .encode(
+            x=alt.X("rung:N", sort=_order, title=None),
+            y=alt.Y("speed-up:Q", title="speed-up (×)"),
+            xOffset=alt.XOffset("measured against:N"),
+            color=alt.Color("measured against:N", title="measured against"),
+            tooltip=["rung:N", "measured against:N", alt.Tooltip("speed-up:Q", format=".2f")],
+        )
+        .properties(width=560, height=240, title="Where each gain comes from")
+    )
+    return
+
+
+@app.cell
+def _(alt, ladder):
+    _rows = [
+        {"rung": r.rung, "latency ms": value}
+        for r in ladder.rungs
+        if r.ok
+        for value in r.latencies_ms
+    ]
+    _order = [r.rung for r in ladder.rungs if r.ok]
+    (
+        alt.Chart(alt.Data(values=_rows))
+        .mark_boxplot(extent="min-max")
+        .encode(
+            y=alt.Y("rung:N", sort=_order, title=None),
+            x=alt.X(
+                "latency ms:Q", scale=alt.Scale(type="log"), title="latency per batch, ms (log)"
+            ),
+        )
+        .properties(
+            width=520,
+            height=28 * max(len(_order), 1),
+            title="Latency distribution per rung (every timed call)",
+        )
+    )
+    return
+
+
+@app.cell
+def _(ladder, mo):
+    def _round(value):
+        return round(value, 4) if isinstance(value, float) else value
+
+    _rows = [{k: _round(v) for k, v in row.items()} for row in ladder.table()]
+    mo.vstack(
+        [
+            mo.md(
+                "## Every rung\n\nLatencies are per batch; *compile s* is setup plus the first "
+                "call (export, compilation, graph capture), kept out of the steady-state "
+                "figures. Skipped and failed rungs keep their reason."
+            ),
+            mo.ui.table(_rows, selection=None, page_size=20),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(inference, ladder, mo):
+    _lines = []
+    for _r in ladder.rungs:
+        if not _r.ok or _r.rung == "eager-fp32":
+            continue
+        _step = (
+            f"{_r.speedup_step:.2f}× over {_r.builds_on}"
+            if _r.speedup_step is not None
+            else f"{_r.builds_on or 'its base rung'} not run, so no step speed-up"
+        )
+        _flag = (
+            ""
+            if _r.verified
+            else " **Not verified:** " + (_r.drift.reason if _r.drift else _r.reason)
+        )
+        _lines.append(f"- **{_r.rung}** ({_step}): {inference.RUNGS[_r.rung].why}{_flag}")
+    mo.md(
+        "## Why each rung helps, and what it bought here\n\n"
+        + ("\n".join(_lines) or "_Only the reference ran._")
+    )
+    return
+
+
+@app.cell
+def _(ladder, mo):
+    _eager = ladder.get("eager-fp32")
+    _lines = []
+    for _r in ladder.rungs:
+        _base = ladder.get(_r.baseline or "")
+        if not (_r.ok and _r.compile_s and _base and _base.ok and _r.rung != _base.rung):
+            continue
+        _saved_per_sample = 1 / _base.samples_per_s - 1 / _r.samples_per_s
+        if _saved_per_sample > 0:
+            _lines.append(
+                f"- **{_r.rung}**: {_r.compile_s:.1f} s before the first result; it saves "
+                f"{_saved_per_sample * 1e6:.1f} µs per sample over {_base.rung}, so it pays for "
+                f"itself after **{_r.compile_s / _saved_per_sample:,.0f} samples**."
+            )
+        else:
+            _lines.append(
+                f"- **{_r.rung}**: {_r.compile_s:.1f} s of setup, and not faster than "
+                f"{_base.rung} here: it never pays for itself at this size."
+            )
+    mo.md(
+        "## When does compilation pay?\n\nCompile time is a one-off cost; the saving is per "
+        "sample. Break-even = compile time ÷ time saved per sample, against the eager rung of the "
+        "same precision:\n\n" + ("\n".join(_lines) or "_No compiled rung ran._")
+    )
+    return
+
+
+@app.cell
+def _(inference, inspect, mo):
+    mo.md(
+        "## The key idea of the last rung: capture once, replay\n\n"
+        "A CUDA graph records every kernel of one forward pass with its arguments and pointers; a "
+        "replay launches them all with one call, so the CPU no longer spends microseconds per "
+        "kernel. The price: static shapes, and inputs copied into the buffer the graph was "
+        "recorded with. From `gpulab.workloads.inference`:\n\n"
+        f"```python\n{inspect.getsource(inference.capture_cuda_graph)}```"
+    )
+    return
+
+
+if __name__ == "__main__":
+    app.run()
