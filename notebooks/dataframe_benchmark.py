@@ -228,7 +228,7 @@ def _(default_sizes, frames, mo, size_options, statuses):
         value=[frames.ENGINES[n].label for n, s in statuses.items() if s.available],
         label="engines (pandas always runs: it is the reference)",
     )
-    repeats_input = mo.ui.slider(3, 15, value=3, label="minimum timed repeats")
+    repeats_input = mo.ui.slider(3, 15, value=3, label="minimum timed repeats", show_value=True)
     source_input = mo.ui.radio(
         options=["synthetic table", "my file"], value="synthetic table", label="data"
     )
@@ -468,20 +468,22 @@ def _(mo, runs):
 def _(alt, mo, result_rows):
     _largest = max((r["rows"] for r in result_rows), default=0)
     _data = [r for r in result_rows if r["rows"] == _largest and r["median_s"] is not None]
+    # A dot per median and a line from p10 to p90 (bars cannot start at 0 on a log axis).
     _base = alt.Chart(alt.Data(values=_data)).encode(
         y=alt.Y("label:N", title=None),
         color=alt.Color("label:N", title="engine"),
     )
-    _bars = _base.mark_bar().encode(
+    _medians = _base.mark_point(filled=True, size=70).encode(
         x=alt.X("median_s:Q", title="median seconds (log)", scale=alt.Scale(type="log")),
         tooltip=["label:N", "op:N", "median_s:Q", "p10_s:Q", "p90_s:Q", "repeats:Q", "status:N"],
     )
-    _spread = _base.mark_rule(color="black").encode(x="p10_s:Q", x2="p90_s:Q")
+    _spread = _base.mark_rule(strokeWidth=2).encode(x="p10_s:Q", x2="p90_s:Q")
     time_chart = (
-        (_bars + _spread)
+        (_spread + _medians)
         .properties(width=260, height=110)
         .facet(facet=alt.Facet("op:N", title=None), columns=3)
-        .properties(title=f"Time per operation at {_largest:,} rows (bar: median, line: p10–p90)")
+        .resolve_scale(x="independent")
+        .properties(title=f"Time per operation at {_largest:,} rows (dot: median, line: p10–p90)")
     )
     _view = mo.ui.altair_chart(time_chart) if _data else mo.md("No timings yet.")
     _view
@@ -503,6 +505,7 @@ def _(alt, mo, result_rows):
             x=alt.X("op:N", title=None),
             xOffset="label:N",
             y=alt.Y("speedup:Q", title="speedup vs pandas (log)", scale=alt.Scale(type="log")),
+            y2=alt.datum(1),  # bars grow up or down from parity (1x), not from 0
             color=alt.Color("label:N", title="engine"),
             tooltip=["label:N", "op:N", "speedup:Q", "status:N"],
         )
@@ -605,8 +608,8 @@ def _(frames, mo, runs):
             _lines.append(
                 f"- `{_op}`: "
                 + (
-                    f"fastest correct engine **{frames.ENGINES[_best[0]].label}**, "
-                    f"{_best[1]:.1f}× pandas"
+                    f"fastest correct alternative **{frames.ENGINES[_best[0]].label}**, "
+                    f"{_best[1]:.2f}× pandas' speed"
                     if _best
                     else "no engine besides pandas produced a matching result"
                 )

@@ -523,9 +523,9 @@ class EngineStatus:
         """The missing library as the toolkit's error (for `missing_dependency_callout`)."""
         if self.available or not self.hint:
             return None
-        return MissingDependencyError(
-            self.package, self.hint, f"the {ENGINES[self.name].label} engine"
-        )
+        label = ENGINES[self.name].label
+        purpose = label if label.endswith("engine") else f"the {label} engine"
+        return MissingDependencyError(self.package, self.hint, purpose)
 
 
 def cuda_major() -> int:
