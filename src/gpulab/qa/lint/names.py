@@ -65,10 +65,6 @@ class Names:
             return self.qualname(node.func)
         return None
 
-    def is_module_attr(self, node: ast.AST, module: str) -> bool:
-        name = self.qualname(node)
-        return name is not None and (name == module or name.startswith(module + "."))
-
 
 def method_name(call: ast.AST) -> str | None:
     """`x.backward()` -> 'backward'; `f()` -> 'f'; anything else -> None."""

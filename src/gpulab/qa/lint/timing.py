@@ -12,21 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from gpulab.qa.lint.analysis import (
-    GPU_MODULES,
-    HOST_SYNCHRONOUS_MODULES,
     Scope,
     calls_notebook_function,
     end_position,
     function_has,
-    gpu_values,
-    is_wall_clock,
-    points_to_gpu,
     position,
     scopes,
     walk_scope,
 )
+from gpulab.qa.lint.gpu import GPU_MODULES, HOST_SYNCHRONOUS_MODULES, gpu_values, points_to_gpu
 from gpulab.qa.lint.model import Cell, Notebook
 from gpulab.qa.lint.names import method_name
+from gpulab.qa.lint.work import is_wall_clock
 
 # Calls that wait for queued GPU work: explicit synchronisation and device-to-host reads.
 SYNC_METHODS = {

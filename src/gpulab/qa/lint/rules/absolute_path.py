@@ -6,9 +6,9 @@ import ast
 import re
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import DISPLAY_TEXT_CALLS, inside_call_named
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.names import literal_parts
+from gpulab.qa.lint.text import DISPLAY_TEXT_CALLS, inside_call_named
 
 # Roots that only exist on someone's machine, image or cluster. System locations (/tmp, /dev,
 # /proc, /sys, /usr, /etc, /opt, /var) are the same everywhere and are not flagged.

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from gpulab.qa.lint.analysis import (
     calls_notebook_function,
     enclosing,
-    expensive_work,
     function_has,
-    handler_catches,
-    mentions_gpu,
     runs_on_load,
-    uses_gpu,
     walk_scope,
 )
+from gpulab.qa.lint.gpu import handler_catches, mentions_gpu, uses_gpu
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.work import expensive_work
 
 OOM_ERRORS = ("OutOfMemoryError", "RuntimeError", "Exception", "BaseException", "MemoryError")
 

@@ -10,12 +10,11 @@ from gpulab.qa.lint.analysis import (
     calls_notebook_function,
     enclosing,
     function_has,
-    mentions_gpu,
     position,
     scopes,
-    uses_gpu,
     walk_scope,
 )
+from gpulab.qa.lint.gpu import mentions_gpu, uses_gpu
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.names import method_name
 

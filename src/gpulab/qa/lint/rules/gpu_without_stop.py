@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import cuda_work, gated_before, runs_on_load
+from gpulab.qa.lint.analysis import runs_on_load
+from gpulab.qa.lint.gates import gated_before
+from gpulab.qa.lint.gpu import cuda_work
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
 
 

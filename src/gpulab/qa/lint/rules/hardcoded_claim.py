@@ -6,8 +6,8 @@ import dataclasses
 import re
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import Text, markdown_texts
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.text import Text, markdown_texts
 
 _NUMBER = r"(?<![\w.{])\d+(?:\.\d+)?"
 SPEEDUP = re.compile(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import position, root_call_name, walk_scope
+from gpulab.qa.lint.analysis import position, walk_scope
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.text import root_call_name
 
 # marimo calls that act (run SQL, configure, cache, stop, query the runtime) rather than build
 # something to display; everything else under `marimo.` renders when it is a cell's output.

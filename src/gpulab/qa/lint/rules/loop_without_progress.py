@@ -9,14 +9,13 @@ from gpulab.qa.lint.analysis import (
     LoopNode,
     Scope,
     calls_notebook_function,
-    describe_expensive,
     enclosing,
-    is_training_loop,
     scopes,
     walk_scope,
 )
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.names import method_name
+from gpulab.qa.lint.work import describe_expensive, is_training_loop
 
 PROGRESS_WORDS = ("progress", "tqdm", "trange", "track", "spinner", "callback")
 PROGRESS_CALLS = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import header_docstring_node, requires_gpu
+from gpulab.qa.lint.gpu import requires_gpu
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.text import header_docstring_node
 
 MEMORY = re.compile(r"\d+(?:\.\d+)?\s*(?:GB|GiB|MB|MiB|TB)\b", re.IGNORECASE)
 MEMORY_CONTEXT = re.compile(r"\b(?:GPU|VRAM|memory|HBM)\b", re.IGNORECASE)

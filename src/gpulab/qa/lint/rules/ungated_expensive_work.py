@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import expensive_work, gated_before, runs_on_load, under_ui_condition
+from gpulab.qa.lint.analysis import runs_on_load
+from gpulab.qa.lint.gates import gated_before, under_ui_condition
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.work import expensive_work
 
 
 class UngatedExpensiveWork(Rule):

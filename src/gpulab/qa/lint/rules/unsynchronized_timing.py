@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from gpulab.qa.lint.analysis import uses_gpu
+from gpulab.qa.lint.gpu import uses_gpu
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.timing import gpu_timed_regions, uses_cuda_events
 
