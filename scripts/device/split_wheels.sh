@@ -35,7 +35,7 @@ WHEELS=(
 
 WHEEL_DIR=.whl-cudf
 PARTS=.parts
-PART_BYTES=$((55 * 1024 * 1024))
+PART_BYTES=$((${PART_MIB:-55} * 1024 * 1024))  # PART_MIB=50 if the working tree grows past ~8 MiB
 for ignored in "/$WHEEL_DIR/" "/$PARTS/"; do
   grep -qxF "$ignored" .git/info/exclude 2>/dev/null || echo "$ignored" >> .git/info/exclude
 done
