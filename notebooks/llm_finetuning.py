@@ -446,12 +446,18 @@ def _(mo):
 
 
 @app.cell
-def _(bundle, config, data_split, lora, mo):
+def _(UsageError, bundle, config, data_split, error_callout, lora, mo):
     _pad = bundle.tokenizer.pad_token_id
     _train_sequences = lora.tokenize_examples(data_split.train, bundle.tokenizer, config.seq_len)
     _val_sequences = lora.tokenize_examples(data_split.val, bundle.tokenizer, config.seq_len)
-    train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
-    val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
+    train_blocks = val_blocks = None
+    _problem = None
+    try:
+        train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
+        val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
+    except UsageError as _err:
+        _problem = error_callout("Nothing to train on", _err)
+    mo.stop(train_blocks is None or val_blocks is None, _problem)
     _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
     _packed, _padded = (train_blocks, _other) if config.packing else (_other, train_blocks)
     _example = next((s for s in _train_sequences if s.labels[0] == lora.IGNORE_INDEX), None)
@@ -479,13 +485,13 @@ def _(bundle, config, data_split, lora, mo):
                     ),
                     mo.stat(
                         f"{_packed.padding_fraction():.1%}",
-                        label="padding when packed",
+                        label="no-loss positions, packed",
                         caption=f"{_packed.rows:,} rows",
                         bordered=True,
                     ),
                     mo.stat(
                         f"{_padded.padding_fraction():.1%}",
-                        label="padding when padded",
+                        label="no-loss positions, padded",
                         caption=f"{_padded.rows:,} rows",
                         bordered=True,
                     ),

@@ -88,3 +88,15 @@ def test_training_without_adapters_is_refused(tiny_bundle, tiny_config) -> None:
     blocks = lora.Blocks(ids, ids.clone(), packed=True)
     with pytest.raises(UsageError, match="no trainable parameters"):
         lora.train(tiny_bundle.model, blocks, tiny_config)
+
+
+def test_hub_dataset_offline_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # Either `datasets` is missing (install hint) or the hub is unreachable: both say so.
+    with pytest.raises(UsageError, match="datasets is not installed|Hub is unreachable"):
+        lora.load_examples("hf:tatsu-lab/alpaca")
+
+
+def test_fp16_needs_a_gpu(tiny_bundle) -> None:
+    with pytest.raises(UsageError, match="fp16 training needs a CUDA GPU"):
+        lora.resolve_precision("fp16", "cpu")

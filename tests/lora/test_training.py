@@ -150,3 +150,14 @@ def test_generation_is_reproducible_for_a_seed(tiny_bundle) -> None:
     other = lora.generate_text(tiny_bundle.model, tiny_bundle.tokenizer, prompts, 12, seed=8)
     assert first == again and first != other
     assert all(isinstance(text, str) and text for text in first)
+
+
+def test_bf16_autocast_path_trains_on_cpu(tiny_bundle, tiny_config, pydoc_split) -> None:
+    """The GPU's precision path (autocast + fp32 loss) runs and learns; CPU supports bf16 too."""
+    train_blocks, val_blocks = _blocks(tiny_bundle, pydoc_split, tiny_config)
+    config = replace(tiny_config, precision="bf16", steps=10)
+    model = lora.apply_lora(tiny_bundle.model, config)
+    before = lora.evaluate(model, val_blocks, precision="bf16")
+    result = lora.train(model, train_blocks, config)
+    assert result.precision == "bf16"
+    assert lora.evaluate(model, val_blocks, precision="bf16").loss < before.loss

@@ -733,6 +733,7 @@ class Blocks:
         return int((self.labels[:, 1:] != IGNORE_INDEX).sum())
 
     def padding_fraction(self) -> float:
+        """Share of positions computed without a loss: padding (and prompts, if any)."""
         return 1.0 - self.trained_tokens() / max(1, self.rows * (self.seq_len - 1))
 
     def to(self, device: Any) -> Blocks:
