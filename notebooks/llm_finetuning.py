@@ -160,6 +160,7 @@ def _(lora, mo, profile):
 
 @app.cell
 def _(
+    GpuOutOfMemory,
     MissingDependencyError,
     UsageError,
     error_callout,
@@ -169,6 +170,8 @@ def _(
     mo,
     model_choice,
     model_text,
+    oom_callout,
+    oom_guard,
     profile,
     run_gate,
 ):
@@ -178,7 +181,10 @@ def _(
     _problem = None
     with mo.status.spinner(title=f"Loading {_spec}..."):
         try:
-            bundle = lora.load_model(_spec, seed=0)
+            with oom_guard():
+                bundle = lora.load_model(_spec, seed=0)
+        except GpuOutOfMemory as _err:
+            _problem = oom_callout(_err)
         except MissingDependencyError as _err:
             _problem = missing_dependency_callout(_err)
         except UsageError as _err:
@@ -536,14 +542,18 @@ def _(inspect, lora, mo):
 
 @app.cell
 def _(
+    GpuOutOfMemory,
     bundle,
     config,
     copy,
     data_split,
     lora,
     mo,
+    oom_callout,
+    oom_guard,
     profile,
     prompts,
+    release_memory,
     run_gate,
     seed_everything,
     train_button,
@@ -551,21 +561,30 @@ def _(
 ):
     run_gate(train_button, profile, "fine-tuning")
     seed_everything(config.seed)
-    # PEFT injects adapters into the model it is given: adapt a copy, keep the base pristine.
-    peft_model = lora.apply_lora(copy.deepcopy(bundle.model), config)
     generation_prompts = [p.strip() for p in prompts.value.splitlines() if p.strip()][:5]
     # Prompt/response data is trained in the chat format, so generate in it too.
     chat = any(e.prompt for e in data_split.train)
+    peft_model = eval_before = generations_before = None
+    _problem = None
     with mo.status.spinner(title="Scoring the validation set and generating, before training"):
-        eval_before = lora.evaluate(peft_model, val_blocks, precision=config.precision)
-        generations_before = lora.generate_text(
-            peft_model,
-            bundle.tokenizer,
-            generation_prompts,
-            profile.pick(24, 48),
-            seed=0,
-            chat=chat,
-        )
+        try:
+            with oom_guard():
+                # PEFT injects adapters into the model it is given: adapt a copy, keep the base.
+                peft_model = lora.apply_lora(copy.deepcopy(bundle.model), config)
+                eval_before = lora.evaluate(peft_model, val_blocks, precision=config.precision)
+                generations_before = lora.generate_text(
+                    peft_model,
+                    bundle.tokenizer,
+                    generation_prompts,
+                    profile.pick(24, 48),
+                    seed=0,
+                    chat=chat,
+                )
+        except GpuOutOfMemory as _err:
+            peft_model = None
+            release_memory()
+            _problem = oom_callout(_err)
+    mo.stop(generations_before is None, _problem)
     _trainable, _total = lora.count_parameters(peft_model)
     mo.md(
         f"Before training: validation loss **{eval_before.loss:.3f}** nats/token "

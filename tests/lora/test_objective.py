@@ -108,6 +108,11 @@ def test_builtin_text_is_real_documentation() -> None:
     assert any("with" in e.title and "context manager" in e.completion for e in topics)
     qa = lora.load_examples("pydoc-qa", max_documents=5)
     assert all(e.prompt.startswith("What does the Python language reference") for e in qa)
+    # The answer is the section's text from its first line after the heading (title + rule).
+    sections = {e.title: e.completion for e in topics}
+    for example in qa:
+        after_heading = [line for line in sections[example.title].splitlines()[2:] if line.strip()]
+        assert example.completion.splitlines()[0] == after_heading[0]
 
 
 def test_module_docstrings_are_read_without_importing(tmp_path) -> None:

@@ -484,6 +484,13 @@ def _sections(text: str) -> list[tuple[str, str]]:
     return sections
 
 
+def _without_heading(section: str) -> str:
+    lines = section.splitlines()
+    if len(lines) > 2 and _HEADING_RULE.match(lines[1]):
+        return "\n".join(lines[2:]).lstrip("\n").rstrip()  # keep the first line's indent
+    return section
+
+
 @cache
 def _pydoc_sections() -> tuple[tuple[str, str], ...]:
     from pydoc_data.topics import topics
@@ -539,7 +546,7 @@ def builtin_examples(name: str) -> list[Example]:
     if name == "pydoc-qa":
         return [
             Example(
-                body.split("\n\n", 2)[-1][:1500] if body.count("\n\n") >= 2 else body,
+                _without_heading(body)[:1500],
                 prompt=f"What does the Python language reference say about {title.split(': ', 1)[1]}?",
                 title=title,
             )
