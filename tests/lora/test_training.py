@@ -126,9 +126,13 @@ def test_load_adapter_from_a_folder_without_one_is_a_clear_error(tiny_bundle, tm
         lora.load_adapter(tiny_bundle.model, tmp_path)
 
 
-def test_merged_model_matches_adapter_outputs(tiny_config, pydoc_split, tmp_path) -> None:
-    bundle, model = _trained(tiny_config, pydoc_split)
+@pytest.mark.parametrize("spec", ["random:tiny-llama", "random:tiny-gpt2"])
+def test_merged_model_matches_adapter_outputs(spec, tiny_config, pydoc_split, tmp_path) -> None:
+    bundle, model = _trained(replace(tiny_config, model=spec), pydoc_split)
     model.eval()
+    with model.disable_adapter():  # the trained adapter changes the outputs...
+        base_logits = model(input_ids=torch.tensor([[5, 6, 7, 8]])).logits
+    assert (model(input_ids=torch.tensor([[5, 6, 7, 8]])).logits - base_logits).abs().max() > 1e-3
     merged, path = lora.merge_and_export(model, bundle.tokenizer, tmp_path / "merged")
     ids = torch.randint(3, 259, (2, 24), generator=torch.Generator().manual_seed(6))
     assert lora.max_logit_difference(model, merged, ids) < 1e-4
