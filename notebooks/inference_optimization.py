@@ -524,7 +524,7 @@ def _(ladder, mo):
             )
         else:
             _lines.append(
-                f"- **{_r.rung}**: {_r.compile_s:.1f} s of setup, and not faster than "
+                f"- **{_r.rung}**: {_r.compile_s:.1f} s before the first result, and not faster than "
                 f"{_base.rung} here: it never pays for itself at this size."
             )
     mo.md(
