@@ -51,6 +51,8 @@ for name, side in [("ours", o), ("Trainer (defaults)", t), ("Trainer (bf16=True)
 print(f"RATIO ours/Trainer tokens/s: {r['ratio']:.2f}x  (goal >= 2.0)")
 if "ratio_vs_trainer_bf16" in d:
     print(f"ratio ours/Trainer(bf16=True): {d['ratio_vs_trainer_bf16']:.2f}x")
+if "trainer_bf16_error" in d:
+    print(f"Trainer bf16 reference run failed: {d['trainer_bf16_error']}")
 print(f"EVAL LOSS ours {o['eval_loss']:.4f} vs Trainer {t['eval_loss']:.4f}: "
       f"{d['eval_loss_relative_difference']:+.2%} relative (within 2%: {d['eval_loss_within_2pct']})")
 print(f"bench wall time {r['seconds']:.0f} s")
