@@ -811,10 +811,9 @@ def _build_torch(ctx: _Ladder, recipe: Recipe) -> Built:
     if recipe.compile_mode is None:
         model, inputs = place(ctx, recipe)
         return Built(lambda: model(inputs), "PyTorch eager", device)
-    frozen = ", frozen weights" if ctx.config.freeze_weights else ""
-    label = (
-        f"torch.compile({_backend_name(ctx.config.compile_backend)}, {recipe.compile_mode}{frozen})"
-    )
+    backend = ctx.config.compile_backend
+    frozen = ", frozen weights" if ctx.config.freeze_weights and backend == "inductor" else ""
+    label = f"torch.compile({_backend_name(backend)}, {recipe.compile_mode}{frozen})"
     if not recipe.cuda_graphs:
         model, inputs = place(ctx, recipe)
         compiled = torch.compile(
