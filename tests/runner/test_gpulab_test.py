@@ -154,6 +154,8 @@ def test_a_kernel_that_dies_is_a_failure_not_a_hang(
         (["no/such/notebook.py"], "no/such/notebook.py: no such file or directory"),
         (["--profile", "huge", str(FIXTURES / "clean.py")], "invalid choice: 'huge'"),
         (["--timeout", "0", str(FIXTURES / "clean.py")], "must be positive"),
+        (["--arg", "novalue", str(FIXTURES / "clean.py")], "expected KEY=VALUE"),
+        (["--arg", "profile=full", str(FIXTURES / "clean.py")], "other than profile/smoke"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -190,3 +192,34 @@ def test_a_foreign_report_json_is_not_overwritten(gpulab_test: GpulabTest, tmp_p
     assert run.returncode == 2
     assert "is not a gpulab test report" in run.stderr
     assert (tmp_path / "report.json").read_text() == '{"mine": true}'
+
+
+ARG_NOTEBOOK = """import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    model = mo.cli_args().get("model")
+    assert model == "random:tiny", f"model argument was {model!r}"
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"), [(["--arg", "model=random:tiny"], "pass"), ([], "fail")]
+)
+def test_extra_arguments_reach_the_notebook(
+    gpulab_test: GpulabTest, tmp_path: Path, extra: list[str], status: str
+) -> None:
+    notebook = tmp_path / "needs_model.py"
+    notebook.write_text(ARG_NOTEBOOK)
+    run = gpulab_test(*extra, str(notebook), report_dir=tmp_path / "report")
+    assert run.rows["needs_model.py"]["status"] == status

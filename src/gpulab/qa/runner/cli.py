@@ -35,6 +35,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _notebook_arg(text: str) -> str:
+    """argparse type for --arg KEY=VALUE: becomes the notebook argument `--KEY=VALUE`."""
+    key, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z][\w-]*", key) or key in {"profile", "smoke"}:
+        raise argparse.ArgumentTypeError(
+            f"invalid --arg {text!r}: expected KEY=VALUE (KEY a name other than profile/smoke)"
+        )
+    return f"--{key}={value}"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
@@ -55,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("reports/test-local"),
         help="folder for report.json, report.md, logs and screenshots (merged across runs)",
+    )
+    parser.add_argument(
+        "--arg",
+        dest="notebook_args",
+        type=_notebook_arg,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra notebook argument, e.g. --arg model=random:smollm2-135m (repeatable)",
     )
     parser.add_argument(
         "--browser",
@@ -166,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             device=device,
             label=_label(path),
             log_dir=args.report / "logs",
+            extra_args=tuple(args.notebook_args),
         )
         if result.log:
             result.log = os.path.relpath(result.log, args.report)

@@ -98,6 +98,7 @@ def run_notebook(
     device: str,
     label: str,
     log_dir: Path,
+    extra_args: tuple[str, ...] = (),
 ) -> NotebookResult:
     """Execute `path` headless with the profile's CLI args; never raises for the notebook's faults."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +111,7 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="gpulab-test-") as tmp, log_path.open("wb") as log:
         out = Path(tmp) / "cells.json"
         command = [sys.executable, "-m", "gpulab.qa.runner.child", str(path), str(out)]
-        command += PROFILE_ARGS[profile]
+        command += [*PROFILE_ARGS[profile], *extra_args]
         start = time.monotonic()
         process = subprocess.Popen(
             command,
