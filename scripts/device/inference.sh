@@ -54,7 +54,7 @@ print(f"device: {r['device']}  torch {r['system']['torch']}  bench wall time {r[
 for model, ladder in d["ladders"].items():
     print(f"\n{ladder['model']} ({ladder['weights']}), {ladder['input']}: best verified rung "
           f"{ladder['best_verified']}"
-          + (f", {ladder['best_vs_tf32']:.2f}x the tf32 rung (PyTorch's conv default)"
+          + (f", {ladder['best_vs_tf32']:.2f}x the tf32 rung"
              if "best_vs_tf32" in ladder else ""))
     for rung in ladder["rungs"]:
         if rung["status"] != "ok":
