@@ -17,11 +17,23 @@ step() { echo "== [$(($(date +%s) - start)) s] $*"; }
 
 # PYTHONPATH (/tmp/site, src/), the gpulab command, PYTHONUNBUFFERED
 source scripts/device/setup.sh
+# The host's numba-cuda 0.30.4 calls np.row_stack, which numpy 2.5 removed, so `import cudf`
+# fails there. scripts/device/numpy_compat/sitecustomize.py aliases it to np.vstack at every
+# interpreter start (this script's checks, the bench, and its cudf.pandas worker, which inherits
+# PYTHONPATH).
+case ":${PYTHONPATH:-}:" in
+  *":$PWD/scripts/device/numpy_compat:"*) ;;
+  *) export PYTHONPATH="$PWD/scripts/device/numpy_compat${PYTHONPATH:+:$PYTHONPATH}" ;;
+esac
+echo "PYTHONPATH=$PYTHONPATH"
 
 PARTS=/tmp/parts
 mkdir -p "$PARTS"
 for dir in .parts/part*; do
-  [ -d "$dir" ] && cp -n "$dir"/* "$PARTS"/
+  [ -d "$dir" ] || continue
+  for part in "$dir"/*; do  # copy parts not there yet (portable `cp --update=none`)
+    [ -e "$part" ] && [ ! -e "$PARTS/$(basename "$part")" ] && cp "$part" "$PARTS"/
+  done
 done
 
 if [ ! -f /tmp/site/.gpulab-cudf-installed ]; then
