@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pytest
 
 from gpulab.workloads.dataframes import (
     Columns,
@@ -116,3 +118,41 @@ def test_a_planted_engine_bug_is_caught_and_never_counted_as_a_speedup(
     assert result.best("groupby")[0] == "pandas-arrow"
     assert result.record("polars", "filter").equal is True  # the rest of the engine is fine
     assert any(r["status"].startswith("MISMATCH") for r in result.rows() if r["op"] == "groupby")
+
+
+def _pandas_3_0_set_grouper(monkeypatch: Any) -> None:
+    """Put back pandas 3.0.x's `TimeGrouper._set_grouper` (copied from the 3.0.2 wheel; the
+    GPU host runs 3.0.6): it rebuilds a pyarrow time axis as `Index(...)` without its name
+    (pandas-dev/pandas#59823, fixed in 3.1), so `resample(on=...)` returns unnamed bins."""
+    import pandas as pd
+    from pandas.core import resample
+
+    def set_grouper(self: Any, obj: Any, sort: bool = False, *, gpr_index: Any = None) -> Any:
+        obj, ax, indexer = super(resample.TimeGrouper, self)._set_grouper(
+            obj, sort, gpr_index=gpr_index
+        )
+        if isinstance(ax.dtype, pd.ArrowDtype) and ax.dtype.kind in "Mm":
+            self._arrow_dtype = ax.dtype
+            ax = pd.Index(ax.array._maybe_convert_datelike_array())
+        return obj, ax, indexer
+
+    monkeypatch.setattr(resample.TimeGrouper, "_set_grouper", set_grouper)
+
+
+@pytest.mark.parametrize("pandas_version", ["installed", "3.0.x"])
+def test_resample_returns_the_time_column_on_both_pandas_dtype_backends(
+    small_dataset: Dataset, workdir: Path, monkeypatch: pytest.MonkeyPatch, pandas_version: str
+) -> None:
+    # The first H100 run (pandas 3.0.6): "pandas-arrow resample: MISMATCH columns differ:
+    # missing ['ts']". The op itself must name the bins the same way on every engine.
+    if pandas_version == "3.0.x":
+        _pandas_3_0_set_grouper(monkeypatch)
+    config = replace(FAST, engines=("pandas", "pandas-arrow"), operations=("resample",))
+    result = run_suite(small_dataset, config, workdir)
+    record = result.record("pandas-arrow", "resample")
+    assert record.ok, record.error
+    assert record.equal is True, record.equality.summary
+    session = open_session("pandas-arrow", small_dataset)
+    bins = session.run("resample")
+    assert bins.index.name == small_dataset.columns.time
+    assert to_arrow(bins).column_names[0] == small_dataset.columns.time

@@ -620,11 +620,17 @@ def pandas_strings(df: Any, dim: Any, i: Inputs) -> Any:
 
 def pandas_resample(df: Any, dim: Any, i: Inputs) -> Any:
     c = i.columns
-    return df.resample(RESAMPLE_EVERY, on=c.time).agg(
+    result = df.resample(RESAMPLE_EVERY, on=c.time).agg(
         value_mean=(c.value, "mean"),
         value2_sum=(c.value2, "sum"),
         n=(c.value, "count"),
     )
+    # The bins are labelled by the time column. pandas < 3.1 drops that label's name when the
+    # column is pyarrow-backed (pandas-dev/pandas#59823), so name it where it went missing:
+    # every engine then returns the bin start as a column called like the time column.
+    if result.index.name != c.time:
+        result = result.rename_axis(c.time)
+    return result
 
 
 def pandas_read_parquet(df: Any, dim: Any, i: Inputs) -> Any:
