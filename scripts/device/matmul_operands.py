@@ -22,13 +22,27 @@ for size in (8192, 12288):
         a, b = make(size), make(size)
         c = torch.empty_like(a)
         with TelemetrySampler(interval_s=0.05) as sampler:
-            timing = benchmark(lambda a=a, b=b, c=c: torch.matmul(a, b, out=c), warmup=20, repeats=50,
-                               work_per_call=2 * size**3 / 1e12, unit="TFLOP", device="cuda")
+            timing = benchmark(
+                lambda a=a, b=b, c=c: torch.matmul(a, b, out=c),
+                warmup=20,
+                repeats=50,
+                work_per_call=2 * size**3 / 1e12,
+                unit="TFLOP",
+                device="cuda",
+            )
         summary = sampler.summary()[0]
-        row = {"size": size, "operands": name, "tflops": timing.throughput,
-               "sm_clock_mean_mhz": summary.sm_clock_mhz.mean, "power_max_w": summary.power_w.max}
+        row = {
+            "size": size,
+            "operands": name,
+            "tflops": timing.throughput,
+            "sm_clock_mean_mhz": summary.sm_clock_mhz.mean,
+            "power_max_w": summary.power_w.max,
+        }
         results.append(row)
-        print(f"n={size:5} {name:15} {timing.throughput:7.1f} TFLOPS  SM {summary.sm_clock_mhz.mean:5.0f} MHz"
-              f"  power max {summary.power_w.max:4.0f} W  {summary.throttle_reasons_seen}")
+        print(
+            f"n={size:5} {name:15} {timing.throughput:7.1f} TFLOPS  SM {summary.sm_clock_mhz.mean:5.0f} MHz"
+            f"  power max {summary.power_w.max:4.0f} W  {summary.throttle_reasons_seen}"
+        )
         del a, b, c
-json.dump(results, open(sys.argv[1], "w"), indent=2)
+with open(sys.argv[1], "w") as handle:
+    json.dump(results, handle, indent=2)
