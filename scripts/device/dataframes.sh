@@ -119,43 +119,14 @@ timeout 480 gpulab bench dataframes --profile full --out "$OUT"
 echo "bench exit status $?"
 
 step "figures"
+# Per-op medians and ratios, each GPU result's device->host time (µs resolution) or why it has
+# none, CPU fallbacks in words: gpulab.benchmarks.dataframes.figures (tested on CPU).
 python3 - "$OUT/dataframes.json" <<'EOF'
-import json, sys
+import json
+import sys
 
-report = json.load(open(sys.argv[1]))
-d = report["details"]
-engines = list(d["engines"])
-print(f"{report['device']}: {d['rows']:,} rows; headline ratio {report['ratio']:.2f} "
-      f"({d['headline']})")
-for name, e in d["engines"].items():
-    state = "ran" if e["ran"] else f"NOT RUN: {e['reason'] or ''} {e['error'] or ''}"[:300]
-    print(f"  {name:13} {state} {e['info']}")
-print(f"{'op':14}" + "".join(f"{n:>15}" for n in engines) + "   best (x pandas)")
-for op, o in d["operations"].items():
-    cells = []
-    for n in engines:
-        r = o["engines"].get(n)
-        if not r or r["median_s"] is None:
-            cells.append(f"{'-' if not r else 'err':>15}")
-            continue
-        mark = "" if r["equal"] in (None, True) else "!"
-        ratio = r["ratio_vs_pandas"]
-        cells.append(f"{r['median_s'] * 1e3:8.1f}ms" + (f"{ratio:5.1f}x" if ratio else "      ") + mark)
-    best = f"{o['best_engine']} {o['ratio_best']:.1f}x" if o["best_engine"] else "-"
-    print(f"{op:14}" + "".join(cells) + "   " + best)
-for op, o in d["operations"].items():
-    for n, r in o["engines"].items():
-        if r.get("to_host_median_s") is not None:
-            print(f"  {n} {op}: device->host {r['to_host_median_s'] * 1e3:.1f} ms (timed apart)")
-        if r.get("cpu_fallbacks"):
-            print(f"  {n} {op}: CPU fallbacks {r['cpu_fallbacks']}")
-        if r.get("error"):
-            print(f"  {n} {op}: ERROR {r['error'][:300]}")
-        if r.get("equal") is False:
-            print(f"  {n} {op}: MISMATCH {r['equality']['summary']}")
-g = d["goal_cudf_pandas_10x"]
-print("goal cudf.pandas >= 10x on groupby/join/sort:", "met" if g["met"] else "NOT met",
-      {op: (round(v["ratio"], 1) if v["ratio"] else None) for op, v in g["ops"].items()})
-print("equality: checked", d["equality"]["checked"], "mismatches", d["equality"]["mismatches"])
+from gpulab.benchmarks.dataframes import figures
+
+print(figures(json.load(open(sys.argv[1]))))
 EOF
 step "done"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from gpulab.bench import run_benchmark
+from gpulab.benchmarks.dataframes import figures
 
 
 def test_bench_reports_per_operation_ratios_and_missing_engines(
@@ -34,3 +35,6 @@ def test_bench_reports_per_operation_ratios_and_missing_engines(
         assert "cudf.pandas" in details["missing_engines"]
         assert engines["cudf.pandas"]["hint"].startswith("pip install cudf-cu")
         assert details["goal_cudf_pandas_10x"]["ran"] is False
+    # the device script prints the written report with this; every op has a line
+    text = figures(written)
+    assert all(f"\n{op:14}" in text for op in details["operations"])

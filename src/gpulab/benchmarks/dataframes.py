@@ -24,6 +24,8 @@ from gpulab.workloads.dataframes import (
     SIZES,
     SuiteConfig,
     SuiteResult,
+    fallback_note,
+    format_seconds,
     prepare_synthetic,
     run_suite,
     size_cap,
@@ -131,6 +133,7 @@ def describe(result: SuiteResult) -> dict[str, Any]:
                 "p90_s": t.p90_s if t else None,
                 "repeats": t.repeats if t else 0,
                 "to_host_median_s": rec.to_host.median_s if rec.to_host else None,
+                "to_host_note": rec.to_host_note,
                 "includes_transfer": rec.includes_transfer,
                 "ratio_vs_pandas": ratios.get(name, 1.0 if name == REFERENCE else None),
                 "equal": rec.equal,
@@ -139,6 +142,7 @@ def describe(result: SuiteResult) -> dict[str, Any]:
                 "error": rec.error,
                 "skipped": rec.skipped,
                 "cpu_fallbacks": rec.cpu_fallbacks,
+                "note": fallback_note(rec),
             }
         operations[op] = {
             "best_engine": best[0] if best else None,
@@ -160,6 +164,12 @@ def describe(result: SuiteResult) -> dict[str, Any]:
         for op, rec in report.records.items()
         if rec.equality is not None and not rec.equality.ok
     ]
+    fallbacks = {
+        f"{name} {op}": note
+        for name, report in result.engines.items()
+        for op, rec in report.records.items()
+        if (note := fallback_note(rec))
+    }
     return {
         "rows": result.dataset.rows,
         "dataset": result.dataset.source,
@@ -176,6 +186,10 @@ def describe(result: SuiteResult) -> dict[str, Any]:
             "rtol": result.config.rtol,
             "atol": result.config.atol,
             "gpu_sync": "cudaDeviceSynchronize inside the timed call; device→host timed apart",
+            "to_host": (
+                "cudf.pandas: proxy.as_cpu_object(), a fresh cuDF → pandas copy on every call; "
+                "not timed (to_host_note says why) when the result was already in host memory"
+            ),
         },
         "operations": operations,
         "engines": {
@@ -191,6 +205,7 @@ def describe(result: SuiteResult) -> dict[str, Any]:
             for name, report in result.engines.items()
         },
         "missing_engines": result.missing(),
+        "cpu_fallbacks": fallbacks,
         "goal_cudf_pandas_10x": {
             "ops": goal,
             "ran": bool(cudf and cudf.ran),
@@ -209,3 +224,61 @@ def describe(result: SuiteResult) -> dict[str, Any]:
         "suite_seconds": result.seconds,
         "operations_run": list(OPERATIONS),
     }
+
+
+def figures(report: dict[str, Any]) -> str:
+    """The written report as text for a log: per-op medians and ratios, then each GPU result's
+    device→host time (µs resolution) or why it has none, CPU fallbacks in words, errors and
+    mismatches, the goal and the equality summary."""
+    d = report["details"]
+    engines = list(d["engines"])
+    lines = [
+        f"{report['device']}: {d['rows']:,} rows; headline ratio {report['ratio']:.2f} "
+        f"({d['headline']})"
+    ]
+    for name, e in d["engines"].items():
+        state = "ran" if e["ran"] else f"NOT RUN: {e['reason'] or ''} {e['error'] or ''}"[:300]
+        lines.append(f"  {name:13} {state} {e['info']}")
+    lines.append(f"{'op':14}" + "".join(f"{n:>15}" for n in engines) + "   best (x pandas)")
+    for op, o in d["operations"].items():
+        cells = []
+        for n in engines:
+            r = o["engines"].get(n)
+            if not r or r["median_s"] is None:
+                cells.append(f"{'-' if not r else 'err':>15}")
+                continue
+            mark = "" if r["equal"] in (None, True) else "!"
+            ratio = r["ratio_vs_pandas"]
+            cells.append(
+                f"{r['median_s'] * 1e3:8.1f}ms" + (f"{ratio:5.1f}x" if ratio else "      ") + mark
+            )
+        best = f"{o['best_engine']} {o['ratio_best']:.1f}x" if o["best_engine"] else "-"
+        lines.append(f"{op:14}" + "".join(cells) + "   " + best)
+    for op, o in d["operations"].items():
+        for n, r in o["engines"].items():
+            if r.get("to_host_median_s") is not None:
+                lines.append(
+                    f"  {n} {op}: device->host {format_seconds(r['to_host_median_s'])} "
+                    "(timed apart)"
+                )
+            elif r.get("to_host_note"):
+                lines.append(f"  {n} {op}: device->host not timed: {r['to_host_note']}")
+            if r.get("cpu_fallbacks"):
+                lines.append(
+                    f"  {n} {op}: {format_seconds(r['median_s'])}, "
+                    f"{r.get('note') or 'CPU fallbacks ' + str(r['cpu_fallbacks'])}"
+                )
+            if r.get("error"):
+                lines.append(f"  {n} {op}: ERROR {r['error'][:300]}")
+            if r.get("equal") is False:
+                lines.append(f"  {n} {op}: MISMATCH {r['equality']['summary']}")
+    g = d["goal_cudf_pandas_10x"]
+    lines.append(
+        "goal cudf.pandas >= 10x on groupby/join/sort: "
+        + ("met " if g["met"] else "NOT met ")
+        + str({op: (round(v["ratio"], 1) if v["ratio"] else None) for op, v in g["ops"].items()})
+    )
+    lines.append(
+        f"equality: checked {d['equality']['checked']} mismatches {d['equality']['mismatches']}"
+    )
+    return "\n".join(lines)

@@ -724,6 +724,7 @@ class OpRecord:
     op: str
     timing: Timing | None = None
     to_host: Timing | None = None  # device → host conversion, timed apart from the op
+    to_host_note: str | None = None  # why `to_host` was not timed (result already on the host)
     result_on_host: bool = True  # False: the op's result stays on the GPU until to_host
     includes_transfer: bool = False  # True: the op's time includes host ↔ GPU copies (polars GPU)
     started: float = 0.0  # time.monotonic() (system-wide clock: comparable across processes)
@@ -748,6 +749,7 @@ class OpRecord:
             "op": self.op,
             "timing": self.timing.to_dict() if self.timing else None,
             "to_host": self.to_host.to_dict() if self.to_host else None,
+            "to_host_note": self.to_host_note,
             "result_on_host": self.result_on_host,
             "includes_transfer": self.includes_transfer,
             "started": self.started,
@@ -847,9 +849,7 @@ class PandasSession(_Session):
     def to_host(self, result: Any) -> Any:
         if not self.accelerated or isinstance(result, Path):
             return result
-        # cudf.pandas keeps a GPU (cuDF) object behind each proxy; `_fsproxy_slow` is the
-        # accelerator's own conversion to the real pandas object (a device → host copy).
-        return getattr(result, "_fsproxy_slow", result)
+        return proxy_to_host(result)
 
     def profile_fallbacks(self, op: str) -> list[str]:
         """One extra, untimed run under cudf.pandas' profiler: which calls fell back to CPU."""
@@ -999,7 +999,12 @@ def run_engine(
         try:
             record.timing, result = measure(lambda op=op: session.run(op), config, session.sync)
             if not session.result_on_host:
-                record.to_host, _ = measure(lambda r=result: session.to_host(r), config)
+                try:
+                    record.to_host, record.to_host_note = measure_to_host(
+                        result, session.to_host, config
+                    )
+                except Exception as err:  # the op's own timing stands; say why this is missing
+                    record.to_host_note = f"not timed: {_describe(err)}"
             if isinstance(session, PandasSession) and session.accelerated:
                 record.cpu_fallbacks = session.profile_fallbacks(op)
         except Exception as err:  # unsupported op, GPU OOM, engine bug: record and go on
@@ -1012,6 +1017,51 @@ def run_engine(
     info = session.info()
     info["setup_s"] = setup_s
     return info
+
+
+def proxy_to_host(proxy: Any) -> Any:
+    """A cudf.pandas proxy's data as a new, real pandas object; the proxy is left as it was.
+
+    `as_cpu_object()` (cudf.pandas' final proxies: DataFrame, Series, Index) runs the
+    accelerator's own fast → slow conversion, `cudf.DataFrame.to_pandas()` (a device → host
+    copy), on every call, and does not touch the object the proxy wraps. Not `_fsproxy_slow`:
+    that property converts once and then *keeps* the host copy in the proxy, so every later
+    call returns it at once — which is why the first H100 run printed "device→host 0.0 ms" for
+    10^7-row results: one untimed warm-up copy, then timed calls that copied nothing.
+    """
+    return proxy.as_cpu_object()
+
+
+def measure_to_host(
+    result: Any, convert: Callable[[Any], Any], config: SuiteConfig
+) -> tuple[Timing | None, str | None]:
+    """Time `convert(result)` (device → host) when it really copies; otherwise say why not.
+
+    Two untimed conversions come first. If they return the same object (or `result` itself),
+    the data already lives in host memory — cudf.pandas ran the op on the CPU, or the
+    conversion caches its copy — and a timing would measure a no-op; the reason is returned
+    instead of a number. Returns (timing, None) or (None, reason)."""
+    if isinstance(result, (str, Path)):
+        return None, "the op's result is the file it wrote: nothing to copy"
+    first = convert(result)
+    second = convert(result)
+    cached = first is second or first is result
+    del first, second
+    if cached:
+        return None, "already in host memory (e.g. the op ran on the CPU): nothing to copy"
+    timing, _ = measure(lambda: convert(result), config)
+    return timing, None
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration with µs resolution whatever its size, so a real copy never reads as 0.0."""
+    if seconds is None:
+        return "-"
+    if seconds >= 1.0:
+        return f"{seconds:.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3f} ms"
+    return f"{seconds * 1e6:.1f} µs"
 
 
 def _describe(err: BaseException) -> str:
@@ -1404,6 +1454,8 @@ class SuiteResult:
                         "p90_s": t.p90_s if t else None,
                         "repeats": t.repeats if t else 0,
                         "to_host_s": rec.to_host.median_s if rec.to_host else None,
+                        "to_host_note": rec.to_host_note,
+                        "note": fallback_note(rec),
                         "speedup": ratio if rec.ok else None,
                         "equal": rec.equal,
                         "status": _status_text(rec),
@@ -1421,6 +1473,18 @@ class SuiteResult:
             "best": {op: self.best(op) for op in self.config.operations},
             "missing": self.missing(),
         }
+
+
+def fallback_note(rec: OpRecord) -> str | None:
+    """What a cudf.pandas CPU fallback means for the op's time, in words (a finding about
+    cudf.pandas, not an error: the result is still checked against pandas)."""
+    if not rec.cpu_fallbacks:
+        return None
+    return (
+        f"ran on the CPU: cuDF could not run {', '.join(rec.cpu_fallbacks)} on the GPU, so "
+        "cudf.pandas fell back to pandas; the time includes copying the data from GPU to host "
+        "memory and pandas' own run"
+    )
 
 
 def _status_text(rec: OpRecord) -> str:
@@ -1592,9 +1656,13 @@ __all__ = [
     "SuiteResult",
     "compare_tables",
     "engine_status",
+    "fallback_note",
+    "format_seconds",
     "generate_table",
+    "measure_to_host",
     "prepare_file",
     "prepare_synthetic",
+    "proxy_to_host",
     "run_suite",
     "size_cap",
 ]
