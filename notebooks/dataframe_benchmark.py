@@ -188,9 +188,17 @@ def _(mo):
     - **Synchronise before the clock stops.** cuDF launches GPU kernels asynchronously; the timed
       call ends with `cudaDeviceSynchronize()`, so the time is the time to a finished result.
     - **Device → host apart.** A cudf.pandas result stays in GPU memory. Converting it to a host
-      pandas object is timed separately (the *to host* column), never hidden inside the operation.
-      The polars GPU engine always takes host data in and returns host data, so its times
-      *include* both copies; its input round trip is reported with the engine.
+      pandas object (`result.as_cpu_object()`, a fresh cuDF → pandas copy on every call) is timed
+      separately (the *to host* column), never hidden inside the operation. Two untimed
+      conversions come first: if they hand back the very same object, the data was already in
+      host memory (for example, the op fell back to the CPU) and there is nothing to time, so the *note*
+      column says so instead of showing a meaningless few microseconds. The polars GPU engine
+      always takes host data in and returns host data, so its times *include* both copies; its
+      input round trip is reported with the engine.
+    - **Fallbacks are findings.** When cuDF cannot run a call, cudf.pandas quietly runs pandas on
+      the CPU instead, copying the data it needs to host memory first. The answer stays right,
+      but the time can be *slower* than plain pandas. Each such op is named, with the function
+      that fell back, next to its time.
     - **Equality first.** Every result is put in a canonical form (index reset, unordered results
       sorted) and compared with pandas: exact for integers, strings, booleans and timestamps;
       floats within a relative tolerance of 1e-6 (sums and means are reduced in a different order
@@ -369,13 +377,15 @@ def _(mo):
     ## 4. Results
 
     One row per engine and operation, for every size. *speedup* is pandas' median time divided by
-    the engine's; it is left empty when the result did not match pandas.
+    the engine's; it is left empty when the result did not match pandas. *to host* is the
+    device → host copy of a GPU result, timed apart; *note* says when an op ran on the CPU under
+    cudf.pandas (a fallback) or why a copy was not timed.
     """)
     return
 
 
 @app.cell
-def _(mo, runs):
+def _(frames, mo, runs):
     result_rows = [row for _run in runs for row in _run.rows()]
     _table = [
         {
@@ -387,9 +397,10 @@ def _(mo, runs):
             if r["median_s"] is None
             else f"{r['p10_s'] * 1e3:.3f}–{r['p90_s'] * 1e3:.3f}",
             "repeats": r["repeats"],
-            "to host ms": None if r["to_host_s"] is None else round(r["to_host_s"] * 1e3, 3),
+            "to host": "" if r["to_host_s"] is None else frames.format_seconds(r["to_host_s"]),
             "speedup vs pandas": None if r["speedup"] is None else round(r["speedup"], 2),
             "check": r["status"],
+            "note": "; ".join(n for n in (r["note"], r["to_host_note"]) if n),
         }
         for r in result_rows
     ]
@@ -444,17 +455,19 @@ def _(mo, runs):
         _lines = "\n".join(f"- {r:,} rows, **{n}** `{o}`: `{e[:300]}`" for r, n, o, e in _errors)
         _parts.append(mo.callout(mo.md(f"**Failed operations**\n\n{_lines}"), kind="warn"))
     _fallbacks = [
-        f"- {run.dataset.rows:,} rows `{op}`: {', '.join(rec.cpu_fallbacks)}"
+        f"- {run.dataset.rows:,} rows `{op}`: {_summary}"
         for run in runs
-        if "cudf.pandas" in run.engines
-        for op, rec in run.engines["cudf.pandas"].records.items()
-        if rec.cpu_fallbacks
+        for op in run.config.operations
+        if (_summary := run.fallback_summary(op))
     ]
     if _fallbacks:
         _parts.append(
             mo.callout(
                 mo.md(
-                    "**cudf.pandas ran these on the CPU (fallback)**\n\n" + "\n".join(_fallbacks)
+                    "**cudf.pandas ran these on the CPU (fallback)**: a finding about "
+                    "cudf.pandas, not an error. The result was still checked against pandas; the "
+                    "time is what a user of cudf.pandas would see, and can be slower than plain "
+                    "pandas because the data goes to host memory first.\n\n" + "\n".join(_fallbacks)
                 ),
                 kind="info",
             )
@@ -507,7 +520,7 @@ def _(alt, mo, result_rows):
             y=alt.Y("speedup:Q", title="speedup vs pandas (log)", scale=alt.Scale(type="log")),
             y2=alt.datum(1),  # bars grow up or down from parity (1x), not from 0
             color=alt.Color("label:N", title="engine"),
-            tooltip=["label:N", "op:N", "speedup:Q", "status:N"],
+            tooltip=["label:N", "op:N", "speedup:Q", "status:N", "note:N"],
         )
     )
     _parity = alt.Chart(alt.Data(values=[{"y": 1}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
@@ -605,6 +618,7 @@ def _(frames, mo, runs):
         _lines = []
         for _op in _largest.config.operations:
             _best = _largest.best(_op)
+            _fallback = _largest.fallback_summary(_op)
             _lines.append(
                 f"- `{_op}`: "
                 + (
@@ -613,6 +627,7 @@ def _(frames, mo, runs):
                     if _best
                     else "no engine besides pandas produced a matching result"
                 )
+                + (f". cudf.pandas: {_fallback}" if _fallback else "")
             )
         _headline = _largest.headline()
         _missing = _largest.missing()

@@ -9,21 +9,25 @@ real pandas frame; `as_cpu_object()` converts on every call without touching wha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from gpulab.benchmarks.dataframes import figures
+from gpulab.benchmarks.dataframes import describe, figures
 from gpulab.workloads.dataframes import (
     Dataset,
+    EngineReport,
+    EngineStatus,
     OpRecord,
     PandasSession,
     SuiteConfig,
     format_seconds,
     measure_to_host,
     run_engine,
+    run_suite,
 )
 
 from .conftest import FAST
@@ -202,3 +206,26 @@ def test_the_device_log_never_rounds_a_copy_to_zero_and_explains_fallbacks() -> 
     text = figures(_report(fallback))
     assert "device->host not timed: already in host memory" in text
     assert "resample: 1.026 s, ran on the CPU: cuDF could not run Resampler.aggregate" in text
+
+
+def test_a_cpu_fallback_is_explained_in_words_next_to_its_time(
+    small_dataset: Dataset, workdir: Path
+) -> None:
+    # H100: cudf.pandas resample took 1026 ms vs pandas' 277 ms because Resampler.aggregate
+    # ran on the CPU. The notebook and the bench must say so beside the number.
+    config = replace(FAST, engines=("pandas",), operations=("groupby", "resample"))
+    result = run_suite(small_dataset, config, workdir)
+    records, _ = run_stand_in(small_dataset, ("groupby", "resample"), ("resample",))
+    result.engines["cudf.pandas"] = EngineReport(
+        "cudf.pandas", EngineStatus("cudf.pandas", True), records
+    )
+    summary = result.fallback_summary("resample")
+    assert summary.startswith(format_seconds(records["resample"].timing.median_s))
+    assert "pandas' speed): ran on the CPU: cuDF could not run Resampler.aggregate" in summary
+    assert result.fallback_summary("groupby") is None
+    notes = {(r["engine"], r["op"]): r["note"] for r in result.rows()}
+    assert "Resampler.aggregate" in notes[("cudf.pandas", "resample")]
+    assert notes[("cudf.pandas", "groupby")] is None and notes[("pandas", "resample")] is None
+    bench_entry = describe(result)["operations"]["resample"]["engines"]["cudf.pandas"]
+    assert bench_entry["note"] == notes[("cudf.pandas", "resample")]
+    assert bench_entry["median_s"] == records["resample"].timing.median_s

@@ -1429,6 +1429,20 @@ class SuiteResult:
         ratios = [best[1] for op in self.config.operations if (best := self.best(op))]
         return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else None
 
+    def fallback_summary(self, op: str, engine: str = "cudf.pandas") -> str | None:
+        """`engine`'s time for `op`, its speed vs pandas and its CPU fallback in words; None
+        when nothing fell back."""
+        rec = self.record(engine, op)
+        note = fallback_note(rec) if rec is not None else None
+        if note is None:
+            return None
+        ratio = self.speedups(op).get(engine)
+        return (
+            format_seconds(rec.timing.median_s if rec.timing else None)
+            + (f" ({ratio:.2f}× pandas' speed)" if ratio else "")
+            + f": {note}."
+        )
+
     def missing(self) -> dict[str, dict[str, str]]:
         return {
             name: {"reason": r.status.reason or (r.error or ""), "hint": r.status.hint}
