@@ -7,6 +7,8 @@
 # in this call are picked up too. Run from the repo root:  bash scripts/device/dataframes.sh
 # Writes $OUT/dataframes.json (the report to commit as reports/bench/dataframes.json) and
 # $OUT/dataframes.log.
+# Runs alone: it puts scripts/device/numpy_compat (np.row_stack for the host's numba-cuda) on
+# PYTHONPATH itself. No wheels beyond the carried cuDF parts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpulab-out}
