@@ -20,6 +20,7 @@ from gpulab.workloads import lora
         ("warmup_steps", 500, "warmup_steps must be in [0, steps]"),
         ("precision", "fp8", "precision must be one of"),
         ("target_modules", (), "target_modules is empty"),
+        ("loss_chunk_tokens", -1, "loss_chunk_tokens must be an integer >= 0"),
     ],
 )
 def test_invalid_config_is_rejected_with_the_reason(field, value, message) -> None:

