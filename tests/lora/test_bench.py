@@ -33,6 +33,11 @@ def test_comparison_trains_both_sides_on_the_same_settings() -> None:
     assert trainer["arguments"]["explicit"]["per_device_train_batch_size"] == config.batch_size
     assert trainer["arguments"]["explicit"]["learning_rate"] == config.learning_rate
     assert "bf16" not in trainer["arguments"]["explicit"]  # Trainer's default precision
+    # Our loop's speed choices are recorded: chunked head + loss; no compile on a CPU.
+    assert ours["loss_path"].startswith("head + cross-entropy in chunks")
+    assert ours["compile"] is False and ours["compiled"] is False
+    assert ours["compile_seconds"] is None and ours["train_seconds"] >= ours["measured_seconds"]
+    assert "torch_compile" in trainer["arguments"]["resolved_defaults"]  # Trainer's own default
     assert details["lora"]["targets"] == sorted(
         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     )
@@ -43,3 +48,4 @@ def test_full_profile_is_the_issue_setting() -> None:
     assert full.config.model == "random:smollm2-135m"
     assert full.config.seq_len == 512
     assert full.trainer_bf16
+    assert full.config.compile  # applied on CUDA only (see run)
