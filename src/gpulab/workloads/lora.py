@@ -923,9 +923,13 @@ def chunked_causal_lm_loss(
     device_type = hidden.device.type
     autocast = torch.is_autocast_enabled(device_type)
     dtype = torch.get_autocast_dtype(device_type) if autocast else hidden.dtype
-    return _linear_cross_entropy().apply(
-        hidden.reshape(-1, hidden.shape[-1]), head.weight, head.bias, targets, chunk_tokens, dtype
-    )
+    flat = hidden.reshape(-1, hidden.shape[-1])
+    if not torch.is_grad_enabled():  # evaluation: no gradients to prepare
+        no_grads = (False, False, False)
+        return _head_loss_and_gradients(
+            flat, head.weight, head.bias, targets, chunk_tokens, dtype, no_grads
+        )[0]
+    return _linear_cross_entropy().apply(flat, head.weight, head.bias, targets, chunk_tokens, dtype)
 
 
 def _head_loss_and_gradients(
@@ -943,7 +947,7 @@ def _head_loss_and_gradients(
 
     want_hidden, want_weight, want_bias = needs_grad
     total = torch.zeros((), device=hidden.device, dtype=torch.float32)
-    grad_hidden = torch.zeros_like(hidden) if want_hidden else None
+    grad_hidden = torch.empty_like(hidden) if want_hidden else None  # every row is written
     grad_weight = torch.zeros_like(weight, dtype=torch.float32) if want_weight else None
     grad_bias = (
         torch.zeros_like(bias, dtype=torch.float32) if want_bias and bias is not None else None
