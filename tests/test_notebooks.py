@@ -51,3 +51,14 @@ def test_notebook_renders_in_chromium_without_cell_errors(
     assert seen.errors == []
     assert seen.first_render_s is not None
     assert screenshot.exists()
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("browser_ready")
+def test_pressing_run_in_the_inference_notebook_draws_its_charts() -> None:
+    # As a user would: open the page (no profile args, so the gate waits), press the button.
+    notebook = ROOT / "notebooks" / "inference_optimization.py"
+    screenshot = REPORT_DIR / "screenshots" / "inference_optimization.clicked.png"
+    seen = check_notebook(notebook, screenshot, click="Run the ladder", timeout=240)
+    assert seen.errors == []
+    assert seen.click_s is not None

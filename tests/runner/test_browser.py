@@ -55,3 +55,29 @@ def test_gpulab_test_browser_records_first_render_and_a_screenshot(
     assert row["first_render_s"] > 0
     assert (tmp_path / row["screenshot"]).read_bytes().startswith(PNG_MAGIC)
     assert "render " in run.stdout
+
+
+DANGER_BUTTON_NOTEBOOK = """import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    mo.ui.button(label="Stop", kind="danger")
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+
+def test_a_danger_styled_button_is_not_reported_as_an_error(tmp_path: Path) -> None:
+    notebook = tmp_path / "stop_button.py"
+    notebook.write_text(DANGER_BUTTON_NOTEBOOK)
+    seen = check_notebook(notebook, tmp_path / "stop.png")
+    assert seen.first_render_s is not None
+    assert seen.errors == []

@@ -45,9 +45,11 @@ CHROMIUM_FLAGS = [
 # What marimo draws for a chart: vega-embed (altair, mo.ui.altair_chart) or plotly.
 CHART_SELECTOR = ".vega-embed, .js-plotly-plot"
 FIRST_OUTPUT = "[data-cell-id] .output-area"
-# Read-mode toasts ("An internal error occurred") and error outputs are styled "destructive".
+# Read-mode toasts ("An internal error occurred") and error outputs are styled "destructive";
+# so are buttons of kind="danger" (a Stop button is not an error).
 ERROR_SELECTOR = (
-    "[data-radix-collection-item][class*='destructive'], [data-cell-id] [class*='destructive']"
+    "[data-radix-collection-item][class*='destructive'], "
+    "[data-cell-id] [class*='destructive']:not(button)"
 )
 # marimo forwards each cell error to the browser console as `[STDERR] ... {"type": ...}`.
 _CONSOLE_ERROR = re.compile(r'\{"type":\s*"([a-z-]+)".*')
