@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from gpulab.deps import require
 from gpulab.errors import UsageError
+from gpulab.timing import synchronize
 
 if TYPE_CHECKING:
     import torch
@@ -1163,13 +1164,6 @@ class TrainResult:
         return max(0.0, self.first_step_seconds - self.steady_step_seconds)
 
 
-def _synchronize(device: Any) -> None:
-    import torch
-
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def train(
     model: Any,
     blocks: Blocks,
@@ -1244,13 +1238,13 @@ def train(
     logged = 0
     graphs_before = _compiled_graph_count()
     layers = CompiledLayers(model, config.compile_backend, enabled=config.compile)
-    _synchronize(device)
+    synchronize(device)
     started = measure_start = time.perf_counter()
     first_step_seconds = 0.0
     with layers:
         for step in range(config.steps):
             if step == measure_from:
-                _synchronize(device)
+                synchronize(device)
                 measure_start = time.perf_counter()
             if step == 0 and layers.active:
                 try:  # the first call compiles: a failure must cost speed, not the run
@@ -1266,7 +1260,7 @@ def train(
             else:
                 train_step(step)
             if step == 0:
-                _synchronize(device)
+                synchronize(device)
                 first_step_seconds = time.perf_counter() - started
             if on_log is not None and (
                 (step + 1) % config.log_every == 0 or step + 1 == config.steps
@@ -1290,7 +1284,7 @@ def train(
                 )
                 logged = step + 1
         compiled = layers.active  # still compiled at the end: no fallback happened
-    _synchronize(device)
+    synchronize(device)
     finished = time.perf_counter()
     model.eval()
     if logged < config.steps:
