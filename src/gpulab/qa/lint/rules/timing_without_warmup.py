@@ -61,7 +61,7 @@ class TimingWithoutWarmup(Rule):
     ## Why it matters
     The first call pays for CUDA context creation, cuBLAS/cuDNN handle setup, kernel selection,
     JIT compilation (`torch.compile`, CuPy, cuDF), and the caching allocator's first `cudaMalloc`.
-    A single cold run can be 10-1000x the steady state, and comparing a cold GPU run with a warm
+    A single cold run can take many times the steady-state time, and comparing a cold GPU run with a warm
     CPU run inverts the conclusion.
 
     ## Example
