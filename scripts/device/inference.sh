@@ -12,14 +12,22 @@
 # top-1 agreement, verified) and the headline: best verified ResNet-50 rung / eager FP32
 # (goal >= 6x).
 #
-# Run from the repo root:  bash scripts/device/inference.sh     (about 4-5 minutes on an H100)
+# Run from the repo root:  bash scripts/device/inference.sh     (about 2-3 minutes on an H100)
 # Writes $OUT/inference.json (commit as reports/bench/inference.json) and $OUT/inference.log.
+#
+# With max-autotune the two ladders outlast one 10-minute device call, so run one model a call:
+#   GPULAB_INFERENCE_MAX_AUTOTUNE=1 GPULAB_INFERENCE_MODELS=resnet50 bash scripts/device/inference.sh
+#   GPULAB_INFERENCE_MAX_AUTOTUNE=1 GPULAB_INFERENCE_MODELS=bert-base bash scripts/device/inference.sh
+# (writes $OUT/inference-resnet50.json, $OUT/inference-bert-base.json), then join them with
+#   python3 scripts/device/merge_inference.py inference-resnet50.json inference-bert-base.json \
+#       -o reports/bench/inference.json
 # No extra wheels: torch, transformers, onnx, onnxscript, onnxruntime are on the host.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpulab-out}
 mkdir -p "$OUT"
-exec > >(tee "$OUT/inference.log") 2>&1
+tag=${GPULAB_INFERENCE_MODELS:+-${GPULAB_INFERENCE_MODELS//,/-}}
+exec > >(tee "$OUT/inference$tag.log") 2>&1
 start=$(date +%s)
 step() { echo "== [$(($(date +%s) - start)) s] $*"; }
 
@@ -39,14 +47,14 @@ except ImportError:
     print("torch-tensorrt: not installed (the TensorRT rung will say so)")
 EOF
 
-step "full ladder: ResNet-50 then BERT-base, batch 64"
-timeout 560 gpulab bench inference --profile full --out "$OUT/bench"
+step "full ladder(s) ${GPULAB_INFERENCE_MODELS:-resnet50,bert-base}, batch 64, max-autotune: ${GPULAB_INFERENCE_MAX_AUTOTUNE:-off}"
+timeout ${BENCH_TIMEOUT_S:-560} gpulab bench inference --profile full --out "$OUT/bench"
 rc=$?
 step "bench exit status $rc"
 
 if [ -f "$OUT/bench/inference.json" ]; then
-  cp "$OUT/bench/inference.json" "$OUT/inference.json"
-  python3 - "$OUT/inference.json" <<'EOF'
+  cp "$OUT/bench/inference.json" "$OUT/inference$tag.json"
+  python3 - "$OUT/inference$tag.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 d = r["details"]

@@ -63,3 +63,57 @@ def test_max_autotune_is_enabled_only_by_its_environment_variable(monkeypatch) -
     assert all(c.allow_max_autotune for c in bench.configs("full"))
     assert [c.model for c in bench.configs("full")] == ["resnet50", "bert-base"]
     assert all(c.batch == 64 for c in bench.configs("full"))
+
+
+def test_models_env_picks_ladders_in_headline_order(monkeypatch) -> None:
+    monkeypatch.setenv(bench.MODELS_ENV, "bert-base")
+    assert [c.model for c in bench.configs("full")] == ["bert-base"]
+    monkeypatch.setenv(bench.MODELS_ENV, " bert-base, resnet50 ")
+    assert [c.model for c in bench.configs("full")] == ["resnet50", "bert-base"]
+    monkeypatch.setenv(bench.MODELS_ENV, "resnet50,vgg")
+    with pytest.raises(UsageError, match="unknown model.*vgg"):
+        bench.configs("full")
+
+
+def _report(models: dict[str, float], seconds: float, device: str = "H100") -> dict:
+    return {
+        "benchmark": "inference",
+        "profile": "full",
+        "device": device,
+        "ours": max(models.values()),
+        "seconds": seconds,
+        "created": f"t{seconds}",
+        "telemetry": {"0": {"seconds": seconds}},
+        "details": {
+            "max_autotune": "ran",
+            "ladders": {m: {"model": m, "best": v} for m, v in models.items()},
+        },
+    }
+
+
+def test_merge_keeps_the_headline_run_and_adds_the_other_ladders() -> None:
+    bert, resnet = _report({"bert-base": 2.0}, 100.0), _report({"resnet50": 7.0}, 400.0)
+    merged = bench.merge_reports([bert, resnet])
+    assert merged["ours"] == 7.0  # headline from the ResNet-50 run, whatever the order
+    assert list(merged["details"]["ladders"]) == ["resnet50", "bert-base"]
+    assert merged["details"]["ladders"]["bert-base"]["best"] == 2.0
+    assert merged["seconds"] == 500.0
+    assert [r["models"] for r in merged["details"]["runs"]] == [["bert-base"], ["resnet50"]]
+    assert resnet["details"]["ladders"] == {"resnet50": {"model": "resnet50", "best": 7.0}}
+
+
+@pytest.mark.parametrize(
+    ("reports", "message"),
+    [
+        ([], "nothing to merge"),
+        ([_report({"bert-base": 1.0}, 1.0)], "no resnet50 ladder"),
+        ([_report({"resnet50": 1.0}, 1.0), _report({"resnet50": 2.0}, 2.0)], "more than one"),
+        (
+            [_report({"resnet50": 1.0}, 1.0), _report({"bert-base": 1.0}, 1.0, device="L4")],
+            "different devices",
+        ),
+    ],
+)
+def test_merge_refuses_what_it_cannot_join(reports: list, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        bench.merge_reports(reports)

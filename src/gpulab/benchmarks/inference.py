@@ -7,13 +7,17 @@ precision's threshold, over eager IEEE-FP32 PyTorch's; all rungs of both models,
 precision-matched speed-ups, are in `details`.
 
 max-autotune compiles for minutes per model (5.5 min for ResNet-50 on an H100), so it is opt-in:
-set GPULAB_INFERENCE_MAX_AUTOTUNE=1 to run it; otherwise it is reported as skipped.
+set GPULAB_INFERENCE_MAX_AUTOTUNE=1 to run it; otherwise it is reported as skipped. With it, both
+ladders may outlast one sitting (the device tool allows 10 min a command): GPULAB_INFERENCE_MODELS
+picks the ladders to run, e.g. `resnet50` then `bert-base` in two runs, and
+`gpulab.benchmarks.inference.merge_reports` joins their JSON into one report.
 
 Smoke profile (CPU): tiny ResNet and tiny BERT with the eager, compile and ONNX Runtime rungs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -22,6 +26,8 @@ from gpulab.bench import BenchResult
 from gpulab.errors import UsageError
 
 MAX_AUTOTUNE_ENV = "GPULAB_INFERENCE_MAX_AUTOTUNE"
+MODELS_ENV = "GPULAB_INFERENCE_MODELS"
+FULL_MODELS = ("resnet50", "bert-base")  # the first carries the headline
 GOAL = 6.0  # the issue's target: best verified ResNet-50 rung >= 6x eager FP32
 
 
@@ -31,11 +37,32 @@ def configs(profile: str) -> list[Any]:
 
     if profile == "smoke":
         return [LadderConfig.smoke("cnn"), LadderConfig.smoke("transformer")]
-    autotune = os.environ.get(MAX_AUTOTUNE_ENV, "") not in ("", "0")
+    autotune = _max_autotune_enabled()
     return [
-        LadderConfig(model="resnet50", batch=64, resolution=224, allow_max_autotune=autotune),
-        LadderConfig(model="bert-base", batch=64, seq_len=128, allow_max_autotune=autotune),
+        LadderConfig(
+            model=model, batch=64, resolution=224, seq_len=128, allow_max_autotune=autotune
+        )
+        for model in selected_models()
     ]
+
+
+def _max_autotune_enabled() -> bool:
+    return os.environ.get(MAX_AUTOTUNE_ENV, "") not in ("", "0")
+
+
+def selected_models() -> list[str]:
+    """The full profile's ladders: all of them, or those named in GPULAB_INFERENCE_MODELS."""
+    raw = os.environ.get(MODELS_ENV, "").strip()
+    if not raw:
+        return list(FULL_MODELS)
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in names if name not in FULL_MODELS]
+    if unknown or not names:
+        raise UsageError(
+            f"{MODELS_ENV}={raw!r}: unknown model(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(FULL_MODELS)}"
+        )
+    return sorted(set(names), key=FULL_MODELS.index)
 
 
 def _progress(result: Any, done: int, total: int) -> None:
@@ -62,7 +89,11 @@ def summarise(ladders: list[Any]) -> BenchResult:
         "tensorrt": (
             {"status": tensorrt.status, "reason": tensorrt.reason or "ran"} if tensorrt else None
         ),
-        "max_autotune": f"runs only with {MAX_AUTOTUNE_ENV}=1 (compile cost)",
+        "max_autotune": (
+            f"ran ({MAX_AUTOTUNE_ENV}=1)"
+            if _max_autotune_enabled()
+            else f"runs only with {MAX_AUTOTUNE_ENV}=1 (compile cost)"
+        ),
         "ladders": {ladder.config.model: _ladder_details(ladder) for ladder in ladders},
     }
     return BenchResult(
@@ -82,6 +113,46 @@ def _ladder_details(ladder: Any) -> dict[str, Any]:
     if best and tf32 and tf32.ok:  # PyTorch's default for convolutions is TF32
         data["best_vs_tf32"] = best.samples_per_s / tf32.samples_per_s
     return data
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from runs that each measured some ladders (`gpulab bench inference` JSON).
+
+    The headline, ratio and top-level fields come from the run holding the first model of
+    FULL_MODELS; the other runs add their ladders, and every run's time, creation stamp and
+    telemetry stay under `details.runs` so nothing measured is dropped.
+    """
+    if not reports:
+        raise UsageError("nothing to merge")
+    by_model: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        if report.get("benchmark") != "inference" or report.get("profile") != "full":
+            raise UsageError("merge_reports takes full-profile `gpulab bench inference` reports")
+        for model in report["details"]["ladders"]:
+            if model in by_model:
+                raise UsageError(f"ladder {model!r} appears in more than one report")
+            by_model[model] = report
+    headline_model = FULL_MODELS[0]
+    if headline_model not in by_model:
+        raise UsageError(f"no {FULL_MODELS[0]} ladder among the reports")
+    devices = {report["device"] for report in reports}
+    if len(devices) > 1:
+        raise UsageError(f"reports come from different devices: {sorted(devices)}")
+    merged = json.loads(json.dumps(by_model[headline_model]))  # a deep copy
+    ladders = {m: by_model[m]["details"]["ladders"][m] for m in FULL_MODELS if m in by_model}
+    merged["details"]["ladders"] = ladders
+    merged["details"]["runs"] = [
+        {
+            "models": list(report["details"]["ladders"]),
+            "created": report.get("created"),
+            "seconds": report.get("seconds"),
+            "max_autotune": report["details"].get("max_autotune"),
+            "telemetry": report.get("telemetry"),
+        }
+        for report in reports
+    ]
+    merged["seconds"] = sum(report.get("seconds") or 0.0 for report in reports)
+    return merged
 
 
 def run(profile: str) -> BenchResult:
