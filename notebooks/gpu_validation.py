@@ -253,8 +253,10 @@ def _(mo):
       measurement first runs for a while and discards it.
     - **Repeat, report the median.** Each measurement times a fraction of a second of calls (at
       least ten); the value is work ÷ median call time, and the stored report keeps p10/p90.
-      Short windows show the rate at the clocks a load starts with, the one the datasheet
-      describes; the stress test below shows what the GPU *sustains* within its power limit.
+      While each measurement runs, NVML is read every 50 ms: the table's note says which SM
+      clock the GPU held, how much power it drew and what held it back. A datasheet peak assumes
+      the boost clock; a dense matmul on a large GPU can reach the board's power limit within
+      a fraction of a second, and the clock then drops to stay under it.
 
     What is counted: a matmul of two n×n matrices is 2·n³ floating-point operations (random data,
     output preallocated); a device copy reads and writes every byte, so it counts 2 × the buffer;
@@ -384,7 +386,8 @@ def _(bench_summary, mo):
         if _r.pct_of_peak is not None:
             _lines.append(
                 f"- **{_dtype}** reached {_r.pct_of_peak:.0f}% of the datasheet's "
-                f"{_r.peak_tflops:g} TFLOPS at n={_r.size}."
+                f"{_r.peak_tflops:g} TFLOPS at n={_r.size}"
+                + (f" ({_r.clocks.describe()})." if _r.clocks else ".")
             )
     _copy = bench_summary.copy
     if _copy is not None and _copy.pct_of_peak is not None:
@@ -403,10 +406,12 @@ def _(bench_summary, mo):
         "### What the numbers mean\n\n"
         + ("\n".join(_lines) if _lines else "_No datasheet ceiling is known for this device._")
         + "\n\n"
-        "Datasheet peaks assume the boost clock on every SM; under a long dense load the GPU "
-        "usually holds a lower clock within its power limit, and cuBLAS tiles fit some sizes "
-        "better than others, which is why the best size is reported. Well below the usual range "
-        "for this model? Look at the telemetry for a power cap or thermal slowdown, check the "
+        "Datasheet peaks assume the boost clock on every SM. A matmul's rate scales with the SM "
+        "clock it holds, so a GPU at its power limit (`sw_power_cap` above) computes below the "
+        "datasheet however the matmul is written; compare the clock in brackets with the "
+        "maximum. cuBLAS tiles also fit some sizes better than others, which is why the best "
+        "size is reported. Well below the usual range for this model? Look at the telemetry "
+        "for a power cap or thermal slowdown, check the "
         "PCIe link in the inventory runs at its maximum generation and width, and make sure "
         "nothing else is using the GPU (`gpulab monitor`)."
     )

@@ -36,6 +36,11 @@ h = d["headline"]
 print(f"HEADLINE {h['dtype']} matmul: {num(h['tflops'])} TFLOPS at n={h['size']} = "
       f"{num(h['pct_of_datasheet'])}% of datasheet (target >= 80%); "
       f"CPU peer {num(report['peer']['value'], '.3f')} TFLOPS; ratio {num(report['ratio'], '.0f')}")
+clocks = h.get("clocks")
+if clocks:
+    print(f"  while it ran: SM clock {num(clocks['sm_clock_mhz'], '.0f')} MHz (max "
+          f"{num(clocks['max_sm_clock_mhz'], '.0f')}), power max {num(clocks['power_max_w'], '.0f')} W "
+          f"of {num(clocks['power_limit_w'], '.0f')} W, slowdowns {clocks['slowdown_reasons']}")
 c = d["copy"]
 print(f"HEADLINE device copy: {num(c['gbs'], '.0f')} GB/s (read+write) = "
       f"{num(c['pct_of_peak'])}% of {c['peak_gbs']} GB/s (target >= 80%)")
@@ -44,7 +49,9 @@ for r in d["results"]:
         rate = "skipped: " + r["skipped"] if r["skipped"] else (
             f"{num(r['tflops'], '.5g'):>8} TFLOPS  {num(r['pct_of_peak']):>5}% of {r['peak_tflops']}"
             f"  (p10-p90 call {r['timing']['p10_s'] * 1e3:.3f}-{r['timing']['p90_s'] * 1e3:.3f} ms,"
-            f" {r['timing']['repeats']} repeats)")
+            f" {r['timing']['repeats']} repeats)"
+            + (f"  SM {r['clocks']['sm_clock_mhz']:.0f} MHz {r['clocks']['power_max_w']:.0f} W "
+               f"{','.join(r['clocks']['slowdown_reasons']) or '-'}" if r.get("clocks") else ""))
         print(f"  {'CPU ' if r['is_cpu_peer'] else ''}{r['dtype']:5} n={r['size']:5}  {rate}")
     else:
         rate = "skipped: " + r["skipped"] if r["skipped"] else (

@@ -74,3 +74,19 @@ def query(fn: Callable[[], T], default: T) -> T:
 def text(value: object) -> str:
     """NVML returns bytes on old bindings and str on new ones."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def index_for_torch_device(torch_index: int) -> int | None:
+    """NVML's index of the GPU torch calls cuda:`torch_index` (they differ under
+    CUDA_VISIBLE_DEVICES or a non-PCI device order); matched by PCI address, None if unknown."""
+    if not ensure():
+        return None
+    try:
+        import torch
+
+        props = torch.cuda.get_device_properties(torch_index)
+        bus_id = f"{props.pci_domain_id:08X}:{props.pci_bus_id:02X}:{props.pci_device_id:02X}.0"
+        pynvml = _module()
+        return int(pynvml.nvmlDeviceGetIndex(pynvml.nvmlDeviceGetHandleByPciBusId(bus_id)))
+    except Exception:  # an old torch without PCI fields, a GPU NVML cannot see
+        return None

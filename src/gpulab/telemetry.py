@@ -284,3 +284,90 @@ class TelemetrySampler:
     def clear(self) -> None:
         with self._lock:
             self._history.clear()
+
+
+@dataclass(frozen=True)
+class ClockReport:
+    """What clock and power one GPU ran at during a measurement, against its ceilings.
+
+    A datasheet peak assumes the boost clock on every SM; when a rate falls short, this says
+    whether the GPU was held back (power cap, heat) rather than the work being slow.
+    """
+
+    sm_clock_mhz: float  # median over the samples taken while the measurement ran
+    max_sm_clock_mhz: float | None  # the highest SM clock this GPU supports (NVML)
+    power_max_w: float
+    power_limit_w: float | None  # the enforced board power limit
+    slowdown_reasons: list[str]  # SLOWDOWN_REASONS seen (idle and settings left out)
+    samples: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line such as 'SM 1350 MHz of 1980 max, 701 W of a 700 W limit: sw_power_cap'."""
+        clock = f"SM {self.sm_clock_mhz:.0f} MHz"
+        if self.max_sm_clock_mhz:
+            clock += f" of {self.max_sm_clock_mhz:.0f} max"
+        power = f"{self.power_max_w:.0f} W"
+        if self.power_limit_w:
+            power += f" of a {self.power_limit_w:.0f} W limit"
+        held = ", ".join(self.slowdown_reasons) or "no slowdown reported"
+        return f"{clock}, {power}: {held}"
+
+
+def clock_ceilings(index: int) -> tuple[float | None, float | None]:
+    """(highest supported SM clock in MHz, enforced power limit in W) of NVML GPU `index`."""
+    if not nvml.ensure():
+        return None, None
+    pynvml = nvml.module()
+    h = nvml.handle(index)
+    max_clock = nvml.query(lambda: pynvml.nvmlDeviceGetMaxClockInfo(h, pynvml.NVML_CLOCK_SM), None)
+    limit = nvml.query(lambda: pynvml.nvmlDeviceGetEnforcedPowerLimit(h) / 1000, None)
+    return (float(max_clock) if max_clock else None), limit
+
+
+def clock_report(
+    samples: list[Sample], ceilings: tuple[float | None, float | None] = (None, None)
+) -> ClockReport | None:
+    """Summarise one GPU's samples from a measurement; None when there are none."""
+    if not samples:
+        return None
+    stats = summarise(samples)[samples[0].gpu]
+    return ClockReport(
+        sm_clock_mhz=stats.sm_clock_mhz.p50,
+        max_sm_clock_mhz=ceilings[0],
+        power_max_w=stats.power_w.max,
+        power_limit_w=ceilings[1],
+        slowdown_reasons=[r for r in stats.throttle_reasons_seen if r in SLOWDOWN_REASONS],
+        samples=len(samples),
+    )
+
+
+class ClockWatch:
+    """Samples one GPU fast (every 50 ms) around a measurement; `.report` is set on exit.
+
+    `with ClockWatch(0) as watch: run()` then `watch.report` (None without NVML).
+    """
+
+    def __init__(self, gpu: int | None, interval_s: float = 0.05, reader: Reader | None = None):
+        self.gpu = gpu
+        self.report: ClockReport | None = None
+        usable = gpu is not None and (reader is not None or nvml.ensure())
+        self._sampler = (
+            TelemetrySampler(interval_s=interval_s, history=100_000, gpus=[gpu], reader=reader)
+            if usable
+            else None
+        )
+
+    def __enter__(self) -> ClockWatch:
+        if self._sampler is not None:
+            self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._sampler is None:
+            return
+        self._sampler.stop()
+        ceilings = clock_ceilings(self.gpu) if self.gpu is not None else (None, None)
+        self.report = clock_report(self._sampler.samples(), ceilings)

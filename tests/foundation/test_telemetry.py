@@ -85,3 +85,40 @@ def test_throttle_bits_decode_to_names() -> None:
 def test_invalid_sampler_settings_are_rejected(kwargs) -> None:
     with pytest.raises(ValueError):
         TelemetrySampler(reader=CountingReader(), **kwargs)
+
+
+def _loaded(clock: float, power: float, reasons: tuple[str, ...]) -> Sample:
+    return Sample(time.monotonic(), 0, 100.0, 50.0, 9000.0, 80000.0, 70.0, power, clock, reasons)
+
+
+def test_clock_report_takes_the_median_clock_and_only_slowdown_reasons() -> None:
+    from gpulab.telemetry import clock_report
+
+    samples = [
+        _loaded(1980.0, 90.0, ("gpu_idle",)),  # the sample before the load started
+        _loaded(1350.0, 700.0, ("sw_power_cap",)),
+        _loaded(1340.0, 702.0, ("sw_power_cap",)),
+    ]
+    report = clock_report(samples, (1980.0, 700.0))
+    assert report is not None
+    assert report.sm_clock_mhz == 1350.0
+    assert report.power_max_w == 702.0
+    assert report.slowdown_reasons == ["sw_power_cap"]
+    assert report.describe() == "SM 1350 MHz of 1980 max, 702 W of a 700 W limit: sw_power_cap"
+    assert clock_report([]) is None
+
+
+def test_clock_watch_samples_during_the_block_and_reports_on_exit() -> None:
+    from gpulab.telemetry import ClockWatch
+
+    reader = CountingReader()
+    with ClockWatch(0, interval_s=0.01, reader=reader) as watch:
+        assert watch.report is None
+        time.sleep(0.1)  # stands in for a measurement while the reader is polled
+    assert watch.report is not None
+    assert watch.report.samples == reader.calls >= 3
+    assert watch.report.slowdown_reasons == []
+    assert "no slowdown reported" in watch.report.describe()
+    with ClockWatch(None) as cpu:  # a CPU measurement has no clocks to report
+        pass
+    assert cpu.report is None

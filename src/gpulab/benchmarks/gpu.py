@@ -41,9 +41,15 @@ def run(profile: str) -> BenchResult:
             "size": best.size,
             "tflops": best.tflops,
             "pct_of_datasheet": best.pct_of_peak,
+            "clocks": best.clocks.to_dict() if best.clocks else None,
         },
         "best_per_dtype": {
-            dtype: {"size": r.size, "tflops": r.tflops, "pct_of_datasheet": r.pct_of_peak}
+            dtype: {
+                "size": r.size,
+                "tflops": r.tflops,
+                "pct_of_datasheet": r.pct_of_peak,
+                "clocks": r.clocks.describe() if r.clocks else None,
+            }
             for dtype, r in summary.best_matmul.items()
         },
         "copy": _bandwidth_headline(summary.copy),

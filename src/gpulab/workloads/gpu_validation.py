@@ -32,8 +32,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from gpulab import nvml
 from gpulab.datasheet import Datasheet
 from gpulab.memory import GpuOutOfMemory, oom_guard, release_memory
+from gpulab.telemetry import ClockReport, ClockWatch
 from gpulab.timing import Timing, benchmark
 
 # Measured in this order: the headline format first, on a GPU no earlier measurement has heated.
@@ -98,6 +100,7 @@ class MatmulResult:
     timing: dict[str, Any] | None = None
     skipped: str | None = None
     is_cpu_peer: bool = False  # the CPU reference a GPU's figures are compared with
+    clocks: ClockReport | None = None  # the GPU's clock, power and slowdowns while it ran
 
     @property
     def pct_of_peak(self) -> float | None:
@@ -113,7 +116,7 @@ class MatmulResult:
             "unit": "TFLOPS",
             "pct_of_datasheet": _round(self.pct_of_peak, 3),
             "datasheet": self.peak_tflops,
-            "note": self.skipped or "",
+            "note": self.skipped or (self.clocks.describe() if self.clocks else ""),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,6 +241,15 @@ def _is_cuda(device: Any) -> bool:
     return str(device).startswith("cuda")
 
 
+def _nvml_index(device: Any) -> int | None:
+    """NVML's index for a CUDA device (for its clocks); None on the CPU."""
+    if not _is_cuda(device):
+        return None
+    torch = _torch()
+    index = torch.device(device).index
+    return nvml.index_for_torch_device(torch.cuda.current_device() if index is None else index)
+
+
 def unsupported_reason(dtype: str, device: Any) -> str | None:
     """Why `dtype` cannot be measured on `device` (None when it can)."""
     torch = _torch()
@@ -342,7 +354,10 @@ def matmul_tflops(
     def measure() -> Timing:
         with tf32_matmuls(dtype == "tf32"):
             fn = _matmul_fn(dtype, *_random_matrices(dtype, size, device, config.seed))
-            return _measure(fn, device, 2 * size**3 / 1e12, "TFLOP", config)
+            with ClockWatch(_nvml_index(device)) as watch:
+                timing = _measure(fn, device, 2 * size**3 / 1e12, "TFLOP", config)
+            result.clocks = watch.report
+            return timing
 
     timing = _guarded(measure, device, result)
     if timing is not None:
