@@ -6,7 +6,8 @@
 # host, copied there by the calls before this one (each carries one .parts/partNN); parts carried
 # in this call are picked up too. Run from the repo root:  bash scripts/device/dataframes.sh
 # Writes $OUT/dataframes.json (the report to commit as reports/bench/dataframes.json) and
-# $OUT/dataframes.log.
+# $OUT/dataframes.log. DATAFRAMES_NOTEBOOK=1 (carry .whl too) runs the notebook's full profile
+# through `gpulab test` instead of the bench and writes $OUT/gpu-test/.
 # Runs alone: it puts scripts/device/numpy_compat (np.row_stack for the host's numba-cuda) on
 # PYTHONPATH itself. No wheels beyond the carried cuDF parts.
 set -uo pipefail
@@ -114,6 +115,20 @@ except Exception as err:  # the bench records the engine as failed; keep going
     print("polars GPU engine check FAILED:", type(err).__name__, err)
 EOF
 [ $? -eq 0 ] || echo "cuDF check FAILED (the bench will record why the GPU engines did not run)"
+
+if [ -n "${DATAFRAMES_NOTEBOOK:-}" ]; then
+  # The notebook's own full run instead of the bench (carry .whl for marimo). The report folder
+  # starts from the committed matrix so this row merges into it.
+  step "gpulab test notebooks/dataframe_benchmark.py --profile full"
+  rm -rf /tmp/gpu-test && cp -r reports/gpu-test /tmp/gpu-test
+  timeout 480 gpulab test notebooks/dataframe_benchmark.py --profile full --report /tmp/gpu-test
+  echo "notebook test exit status $?"
+  mkdir -p "$OUT/gpu-test/logs"
+  cp /tmp/gpu-test/report.json /tmp/gpu-test/report.md "$OUT/gpu-test/"
+  cp /tmp/gpu-test/logs/*dataframe_benchmark*full.log "$OUT/gpu-test/logs/" 2>/dev/null
+  step "done"
+  exit 0
+fi
 
 step "gpulab bench dataframes --profile full (10^7 rows)"
 # Narrow the engines for a retry with e.g. GPULAB_DATAFRAMES_ENGINES=pandas,polars,cudf.pandas,polars-gpu
