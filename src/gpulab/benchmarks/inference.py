@@ -6,7 +6,7 @@ ResNet-50 throughput of the fastest rung whose output matched the FP32 reference
 precision's threshold, over eager IEEE-FP32 PyTorch's; all rungs of both models, with their
 precision-matched speed-ups, are in `details`.
 
-max-autotune compiles for minutes per model (5.5 min for ResNet-50 on an H100), so it is opt-in:
+max-autotune compiles for minutes per model (H100: 318 s ResNet-50, 138 s BERT-base), so it is opt-in:
 set GPULAB_INFERENCE_MAX_AUTOTUNE=1 to run it; otherwise it is reported as skipped. With it, both
 ladders may outlast one sitting (the device tool allows 10 min a command): GPULAB_INFERENCE_MODELS
 picks the ladders to run, e.g. `resnet50` then `bert-base` in two runs, and
