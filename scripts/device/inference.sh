@@ -6,8 +6,8 @@
 # -> CUDA graphs, plus ONNX Runtime (the host's onnxruntime is CPU-only: that rung runs on the CPU
 # and says so; onnxruntime-fp16 is skipped for want of a GPU provider) and TensorRT (torch-tensorrt
 # is not installable there: reported as skipped, unverified). max-autotune is opt-in
-# (GPULAB_INFERENCE_MAX_AUTOTUNE=1; it compiles ResNet-50 for 318 s, BERT-base for 138 s), so it is
-# reported as skipped. Prints one ladder table per model (rung, p50/p99 ms, samples/s, speed-up vs
+# (GPULAB_INFERENCE_MAX_AUTOTUNE=1; it compiles ResNet-50 for 318 s, BERT-base for 138 s) and is
+# reported as skipped without it. Prints one ladder table per model (rung, p50/p99 ms, samples/s, speed-up vs
 # eager FP32, precision-matched speed-up, step speed-up, compile s, peak MiB, relative error,
 # top-1 agreement, verified) and the headline: best verified ResNet-50 rung / eager FP32
 # (goal >= 6x).
