@@ -17,7 +17,7 @@ Smoke profile (CPU): tiny ResNet and tiny BERT with the eager, compile and ONNX 
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 import sys
 from typing import Any
@@ -138,7 +138,7 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     devices = {report["device"] for report in reports}
     if len(devices) > 1:
         raise UsageError(f"reports come from different devices: {sorted(devices)}")
-    merged = json.loads(json.dumps(by_model[headline_model]))  # a deep copy
+    merged = copy.deepcopy(by_model[headline_model])
     ladders = {m: by_model[m]["details"]["ladders"][m] for m in FULL_MODELS if m in by_model}
     merged["details"]["ladders"] = ladders
     merged["details"]["runs"] = [

@@ -1573,18 +1573,23 @@ def _check(
 # Telemetry per operation
 
 
+def _op_spans(result: SuiteResult) -> list[tuple[float, float, str, str]]:
+    """(start, end, engine, op) of every op that ran, in monotonic seconds."""
+    return [
+        (rec.started, rec.ended, name, op)
+        for name, report in result.engines.items()
+        for op, rec in report.records.items()
+        if rec.ended > rec.started
+    ]
+
+
 def telemetry_by_op(
     samples: Iterable[Any], result: SuiteResult, origin: float | None = None
 ) -> list[dict[str, Any]]:
     """GPU samples that fell inside each op's window, tagged with engine and op, for charts.
 
     `origin` (a monotonic time) becomes t = 0; default: the first op's start."""
-    windows = [
-        (rec.started, rec.ended, name, op)
-        for name, report in result.engines.items()
-        for op, rec in report.records.items()
-        if rec.ended > rec.started
-    ]
+    windows = _op_spans(result)
     if not windows:
         return []
     origin = min(w[0] for w in windows) if origin is None else origin
@@ -1609,12 +1614,7 @@ def telemetry_by_op(
 
 def op_windows(result: SuiteResult, origin: float | None = None) -> list[dict[str, Any]]:
     """Each op's [start, end] (seconds from `origin`) for shading telemetry charts."""
-    spans = [
-        (rec.started, rec.ended, name, op)
-        for name, report in result.engines.items()
-        for op, rec in report.records.items()
-        if rec.ended > rec.started
-    ]
+    spans = _op_spans(result)
     if not spans:
         return []
     origin = min(s[0] for s in spans) if origin is None else origin

@@ -201,17 +201,12 @@ def peaks_for(device: Any) -> Peaks:
     if not _is_cuda(device):
         return Peaks()
     from gpulab.datasheet import datasheet_for
-    from gpulab.topology import normalise_bus_id, probe_topology
+    from gpulab.topology import probe_topology
 
-    torch = _torch()
-    sheet = datasheet_for(torch.cuda.get_device_name(device))
-    props = torch.cuda.get_device_properties(device)
-    pci = [getattr(props, f"pci_{part}_id", None) for part in ("domain", "bus", "device")]
-    target = (
-        normalise_bus_id(f"{pci[0]:04x}:{pci[1]:02x}:{pci[2]:02x}.0") if None not in pci else None
-    )
+    sheet = datasheet_for(_torch().cuda.get_device_name(device))
+    index = _nvml_index(device)
     gpus = probe_topology().gpus
-    match = next((g for g in gpus if normalise_bus_id(g.pci_bus_id) == target), None)
+    match = next((g for g in gpus if index is not None and g.index == index), None)
     if match is None and len(gpus) == 1:
         match = gpus[0]
     link = match.pcie if match else None
