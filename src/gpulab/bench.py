@@ -1,27 +1,22 @@
-"""The benchmark contract: `gpulab bench NAME` runs ours against a peer and writes one JSON.
+"""The benchmark contract: what one `gpulab bench NAME` run measured, and its JSON report.
 
-A benchmark is a module `gpulab.benchmarks.NAME` with a docstring and `run(profile) -> BenchResult`.
-Both sides run in the same process on the same machine, so the ratio compares like with like; GPU
-telemetry is sampled during the run and stored with the result.
+A benchmark runs ours against a peer in the same process on the same machine, so the ratio
+compares like with like; GPU telemetry is sampled during the run and stored with the result.
+Benchmarks themselves live in `gpulab.benchmarks` (which finds and runs them); this module is the
+low layer they all build on.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import importlib
 import json
-import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gpulab.errors import UsageError
-
-PROFILES = ("smoke", "full")
-DEFAULT_OUT = Path("reports/bench")
+from gpulab import profiles
 
 
 @dataclass
@@ -45,46 +40,11 @@ class BenchResult:
 
 
 BenchFn = Callable[[str], BenchResult]
-_extra: dict[str, BenchFn] = {}
 
 
-def register(name: str, fn: BenchFn) -> None:
-    """Register a benchmark defined outside `gpulab.benchmarks` (plugins, tests)."""
-    _extra[name] = fn
-
-
-def available() -> dict[str, str]:
-    """Benchmark name -> one-line description."""
-    import gpulab.benchmarks as package
-
-    names = {
-        info.name: _first_line(importlib.import_module(f"{package.__name__}.{info.name}").__doc__)
-        for info in pkgutil.iter_modules(package.__path__)
-        if not info.name.startswith("_")
-    }
-    names.update({name: _first_line(fn.__doc__) for name, fn in _extra.items()})
-    return dict(sorted(names.items()))
-
-
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
-
-
-def resolve(name: str) -> BenchFn:
-    if name in _extra:
-        return _extra[name]
-    names = available()
-    if name not in names:
-        known = ", ".join(names) or "none"
-        raise UsageError(f"unknown benchmark {name!r} (known: {known})")
-    return importlib.import_module(f"gpulab.benchmarks.{name}").run
-
-
-def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT) -> dict[str, Any]:
-    """Run one benchmark with telemetry sampling; write and return its report."""
-    if profile not in PROFILES:
-        raise UsageError(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
-    fn = resolve(name)
+def measure(name: str, fn: BenchFn, profile: str) -> dict[str, Any]:
+    """Run `fn(profile)` with telemetry sampling; the report as a JSON-ready dict."""
+    profile = profiles.check(profile)
     from gpulab.device import probe
     from gpulab.telemetry import TelemetrySampler
 
@@ -93,7 +53,7 @@ def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT)
     with TelemetrySampler(interval_s=0.2) as sampler:
         result = fn(profile)
     seconds = time.perf_counter() - started
-    report = {
+    return {
         "benchmark": name,
         "device": system.device_label,
         "metric": result.metric,
@@ -115,11 +75,15 @@ def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT)
             "python": system.python_version,
         },
     }
+
+
+def write_report(report: dict[str, Any], out_dir: Path) -> Path:
+    """Write `out_dir/<benchmark>.json`; the path is also stored in `report["path"]`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{name}.json"
+    path = out_dir / f"{report['benchmark']}.json"
     path.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
     report["path"] = str(path)
-    return report
+    return path
 
 
 def _json_default(value: object) -> object:
@@ -128,24 +92,3 @@ def _json_default(value: object) -> object:
     if hasattr(value, "item"):  # numpy / torch scalars
         return value.item()
     return str(value)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="benchmark to run (omit with --list)")
-    parser.add_argument("--profile", choices=PROFILES, default="full")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder")
-    parser.add_argument("--list", action="store_true", help="list registered benchmarks")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.list or not args.name:
-        for name, doc in available().items():
-            print(f"{name:14} {doc}")
-        return 0 if args.list else 2
-    report = run_benchmark(args.name, args.profile, args.out)
-    print(
-        f"{report['benchmark']} on {report['device']}: {report['metric']} ours={report['ours']:.4g} "
-        f"{report['peer']['name']}={report['peer']['value']:.4g} ratio={report['ratio']:.2f} "
-        f"-> {report['path']}"
-    )
-    return 0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gpulab.bench import run_benchmark
+from gpulab.benchmarks import run_benchmark
 from gpulab.benchmarks.dataframes import figures
 
 

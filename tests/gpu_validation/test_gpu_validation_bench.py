@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gpulab.bench import available, run_benchmark
+from gpulab.benchmarks import available, run_benchmark
 
 
 def test_gpu_benchmark_is_registered():

@@ -1,8 +1,8 @@
-"""marimo building blocks shared by every notebook: profile, run gate, GPU card, callouts, monitor.
-
-Import marimo lazily is not needed here: these blocks only make sense inside a marimo notebook.
+"""marimo building blocks shared by every notebook: profile, run gate, guarded step, GPU card,
+callouts, monitor. marimo itself is imported inside each block, so importing this package is cheap.
 """
 
+from gpulab.profiles import Profile, read_profile
 from gpulab.ui.callouts import (
     error_callout,
     missing_dependency_callout,
@@ -12,12 +12,14 @@ from gpulab.ui.callouts import (
 from gpulab.ui.gate import require_gpu, run_gate
 from gpulab.ui.gpu_card import gpu_card
 from gpulab.ui.monitor import telemetry_chart, telemetry_panel
-from gpulab.ui.profile import Profile, read_profile
+from gpulab.ui.step import failure_callout, gpu_step
 
 __all__ = [
     "Profile",
     "error_callout",
+    "failure_callout",
     "gpu_card",
+    "gpu_step",
     "missing_dependency_callout",
     "no_gpu_callout",
     "oom_callout",

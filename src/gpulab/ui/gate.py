@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpulab.ui.profile import Profile
+from gpulab.profiles import Profile
 
 
 def run_gate(

@@ -2,7 +2,7 @@
 
     gpulab test [PATHS] --profile smoke|full [--timeout S] [--report DIR] [--browser]
 
-Every cell runs with the profile's CLI args (see execute.PROFILE_ARGS), so run-button gates open.
+Every cell runs with the profile's CLI args (see gpulab.profiles.NOTEBOOK_ARGS), so run-button gates open.
 Exit 0 when nothing failed or timed out, 1 otherwise, 2 for bad input.
 """
 
@@ -15,9 +15,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from gpulab import profiles
 from gpulab.errors import UsageError
 from gpulab.qa.runner import report
-from gpulab.qa.runner.execute import PROFILE_ARGS, NotebookResult, run_notebook, slug
+from gpulab.qa.runner.execute import NotebookResult, run_notebook, slug
 from gpulab.qa.runner.outcome import FAIL, PASS, SKIPPED, TIMEOUT, CellError
 
 DEFAULT_TIMEOUT = {"smoke": 600.0, "full": 3600.0}
@@ -53,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="notebooks or folders of notebooks (default: notebooks/)",
     )
-    parser.add_argument("--profile", choices=sorted(PROFILE_ARGS), default="smoke")
+    parser.add_argument("--profile", choices=profiles.NAMES, default=profiles.SMOKE)
     parser.add_argument(
         "--timeout",
         type=_seconds,

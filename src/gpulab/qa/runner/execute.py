@@ -24,16 +24,10 @@ from typing import Any
 
 import psutil
 
-from gpulab import nvml
+from gpulab import nvml, profiles
 from gpulab.qa.runner.outcome import TIMEOUT, CellError, CellStatus, Verdict, classify
 from gpulab.telemetry import gpu_memory_by_pid
 
-# What a headless run passes to the notebook; notebooks read it with mo.cli_args().
-# Third-party notebooks commonly test `"smoke" in mo.cli_args()`; a bare `--smoke` parses to ''.
-PROFILE_ARGS: dict[str, tuple[str, ...]] = {
-    "smoke": ("--profile=smoke", "--smoke=true"),
-    "full": ("--profile=full",),
-}
 SAMPLE_SECONDS = 0.2
 LOG_TAIL_CHARS = 1500
 
@@ -111,7 +105,7 @@ def run_notebook(
     with tempfile.TemporaryDirectory(prefix="gpulab-test-") as tmp, log_path.open("wb") as log:
         out = Path(tmp) / "cells.json"
         command = [sys.executable, "-m", "gpulab.qa.runner.child", str(path), str(out)]
-        command += [*PROFILE_ARGS[profile], *extra_args]
+        command += [*profiles.NOTEBOOK_ARGS[profile], *extra_args]
         start = time.monotonic()
         process = subprocess.Popen(
             command,

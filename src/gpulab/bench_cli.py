@@ -1,0 +1,30 @@
+"""`gpulab bench NAME [--profile smoke|full] [--out DIR]`: run a benchmark, print its ratio."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gpulab import profiles
+from gpulab.benchmarks import DEFAULT_OUT, available, run_benchmark
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="benchmark to run (omit with --list)")
+    parser.add_argument("--profile", choices=profiles.NAMES, default=profiles.FULL)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder")
+    parser.add_argument("--list", action="store_true", help="list registered benchmarks")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list or not args.name:
+        for name, doc in available().items():
+            print(f"{name:14} {doc}")
+        return 0 if args.list else 2
+    report = run_benchmark(args.name, args.profile, args.out)
+    print(
+        f"{report['benchmark']} on {report['device']}: {report['metric']} ours={report['ours']:.4g} "
+        f"{report['peer']['name']}={report['peer']['value']:.4g} ratio={report['ratio']:.2f} "
+        f"-> {report['path']}"
+    )
+    return 0
