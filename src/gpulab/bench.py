@@ -30,10 +30,15 @@ class BenchResult:
     unit: str = ""
     higher_is_better: bool = True
     details: dict[str, Any] = field(default_factory=dict)
+    # Why no ratio is given, where one would mislead (a GPU benchmark on a machine without a GPU
+    # compares the CPU with itself); the report then has `"ratio": null` and this reason.
+    no_ratio_because: str = ""
 
     @property
-    def ratio(self) -> float:
-        """ours/peer oriented so that > 1 always means gpulab is better."""
+    def ratio(self) -> float | None:
+        """ours/peer oriented so that > 1 always means gpulab is better (None: see above)."""
+        if self.no_ratio_because:
+            return None
         if self.higher_is_better:
             return self.ours / self.peer_value if self.peer_value else float("inf")
         return self.peer_value / self.ours if self.ours else float("inf")
@@ -62,6 +67,7 @@ def measure(name: str, fn: BenchFn, profile: str) -> dict[str, Any]:
         "ours": result.ours,
         "peer": {"name": result.peer_name, "value": result.peer_value},
         "ratio": result.ratio,
+        **({"no_ratio_because": result.no_ratio_because} if result.no_ratio_because else {}),
         "profile": profile,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),

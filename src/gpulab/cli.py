@@ -26,7 +26,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "gpulab.telemetry_cli",
         "print live NVML telemetry (utilisation, memory, power...)",
     ),
-    "bench": ("gpulab.bench_cli", "run a registered benchmark and write reports/bench/NAME.json"),
+    "bench": (
+        "gpulab.bench_cli",
+        "run a registered benchmark against its peer and write its JSON report",
+    ),
     "lint": ("gpulab.qa.lint.cli", "check marimo notebooks against GPU/marimo best-practice rules"),
     "test": ("gpulab.qa.runner.cli", "run notebooks headless, one subprocess each, and report"),
     "new": ("gpulab.template", "write a new notebook from the gpulab template"),

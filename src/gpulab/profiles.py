@@ -57,6 +57,7 @@ class Profile:
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
+    source: str = "default"  # where the name came from: "notebook args", ENV_VAR or "default"
 
     @property
     def smoke(self) -> bool:
@@ -71,6 +72,19 @@ class Profile:
     def pick(self, smoke: Any, full: Any) -> Any:
         """The smoke or the full value of a setting: `profile.pick(64, 8192)`."""
         return smoke if self.smoke else full
+
+    def describe(self) -> str:
+        """One line for a notebook's header: the profile, what it means, where it came from."""
+        return f"Profile **{self.name}** ({MEANINGS[self.name]}; from {self.source})"
+
+
+def default_for_this_machine() -> str:
+    """`full` where torch sees a CUDA GPU, otherwise `smoke` (GPU sizes take hours on a CPU)."""
+    try:
+        import torch
+    except ImportError:
+        return SMOKE
+    return FULL if torch.cuda.is_available() else SMOKE
 
 
 def _notebook_args() -> dict[str, Any]:
@@ -89,14 +103,16 @@ def read_profile(default: str = FULL) -> Profile:
     import marimo as mo
 
     args = _notebook_args()
-    name = args.get("profile")
+    name, source = args.get("profile"), "notebook args"
     if not name and "smoke" in args:  # a bare `--smoke` parses to ''
         name = SMOKE
     if not name:
-        name = os.environ.get(ENV_VAR) or default
-        if mo.app_meta().mode == "test" and ENV_VAR not in os.environ:
-            name = SMOKE
+        name, source = os.environ.get(ENV_VAR), f"${ENV_VAR}"
+    if not name:
+        name, source = default, "default"
+        if mo.app_meta().mode == "test":
+            name, source = SMOKE, "pytest"
     try:
-        return Profile(name=check(name), args=args)
+        return Profile(name=check(name), args=args, source=source)
     except UsageError as err:
         raise ValueError(str(err)) from None

@@ -1,7 +1,9 @@
 """`gpulab serve`: a marimo server over the notebooks, bound to localhost, token-protected.
 
-The predecessor started servers with no authentication "for convenience"; a notebook server runs
-arbitrary code, so ours requires a token unless the user explicitly opts out.
+A notebook server runs arbitrary code, so it requires a token unless the user explicitly opts out.
+The notebooks' sizes follow `--profile` (default: `full` with a CUDA GPU, `smoke` without), passed
+to every kernel as $GPULAB_PROFILE; cheap cells run when a notebook opens, expensive ones wait for
+their run button.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gpulab import profiles
 from gpulab.errors import UsageError
+
+# marimo's switch for running a notebook's cells when it is opened in the editor (its config key
+# runtime.auto_instantiate, off by default in marimo 0.25); expensive cells stay behind run buttons.
+_AUTO_RUN_ON_OPEN = "_MARIMO_CONFIG_OVERLOAD_RUNTIME_AUTO_INSTANTIATE"
 
 
 def port_number(text: str) -> int:
@@ -45,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="edit",
         help="editable notebooks or read-only apps",
     )
+    parser.add_argument(
+        "--profile",
+        choices=profiles.NAMES,
+        help="notebook sizes: smoke (seconds on a CPU) or full (GPU sizes); "
+        "default: full where a CUDA GPU is visible, smoke otherwise",
+    )
 
 
 def build_command(args: argparse.Namespace, token_file: Path | None) -> list[str]:
@@ -57,6 +70,17 @@ def build_command(args: argparse.Namespace, token_file: Path | None) -> list[str
     else:
         command += ["--token-password-file", str(token_file)]
     return command
+
+
+def server_environment(profile: str) -> dict[str, str]:
+    """The marimo server's environment: the profile for every kernel, cheap cells run on open."""
+    return {
+        **os.environ,
+        profiles.ENV_VAR: profile,
+        _AUTO_RUN_ON_OPEN: "true",
+        # An env var, not a flag: `marimo run` has no --skip-update-check option.
+        "MARIMO_SKIP_UPDATE_CHECK": "1",
+    }
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -85,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
             url += f"?access_token={token}"
         else:
             print("warning: serving without authentication; anyone who can reach it runs code")
-        print(f"gpulab serve: {args.dir} ({args.mode} mode)\n  open {url}", flush=True)
-        # An env var, not a flag: `marimo run` has no --skip-update-check option.
-        env = {**os.environ, "MARIMO_SKIP_UPDATE_CHECK": "1"}
-        process = subprocess.Popen(build_command(args, token_file), env=env)
+        profile = args.profile or profiles.default_for_this_machine()
+        why = "--profile" if args.profile else "no --profile: chosen from the GPUs found"
+        print(f"gpulab serve: {args.dir} ({args.mode} mode, profile {profile}: {why})")
+        print(f"  open {url}", flush=True)
+        process = subprocess.Popen(build_command(args, token_file), env=server_environment(profile))
         try:
             return process.wait()
         except KeyboardInterrupt:

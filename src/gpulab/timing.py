@@ -15,6 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# A timing whose p99 is this many times its median is flagged as noisy: something else (another
+# process, a frequency change, a first-call cost) disturbed some repeats, so the median is shown
+# with that warning beside it rather than as a clean figure.
+NOISY_P99_OVER_MEDIAN = 1.5
+
 
 def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (q in [0, 100]) of a non-empty list."""
@@ -38,6 +43,7 @@ class Timing:
     median_s: float = field(init=False)
     p10_s: float = field(init=False)
     p90_s: float = field(init=False)
+    p99_s: float = field(init=False)
     min_s: float = field(init=False)
     mean_s: float = field(init=False)
 
@@ -47,6 +53,7 @@ class Timing:
         self.median_s = statistics.median(self.samples_s)
         self.p10_s = percentile(self.samples_s, 10)
         self.p90_s = percentile(self.samples_s, 90)
+        self.p99_s = percentile(self.samples_s, 99)
         self.min_s = min(self.samples_s)
         self.mean_s = statistics.fmean(self.samples_s)
 
@@ -63,12 +70,43 @@ class Timing:
     def percentile(self, q: float) -> float:
         return percentile(self.samples_s, q)
 
+    @property
+    def noisy(self) -> bool:
+        """True when the slowest repeats are far above the median (see NOISY_P99_OVER_MEDIAN)."""
+        return self.median_s > 0 and self.p99_s > NOISY_P99_OVER_MEDIAN * self.median_s
+
+    def spread(self) -> str:
+        """The median with its spread, for a table cell: `46.1 ms (p10-p90 44.0-52.3 ms)`."""
+        low, high = format_seconds(self.p10_s), format_seconds(self.p90_s)
+        text = f"{format_seconds(self.median_s)} (p10-p90 {low}-{high}, {self.repeats} runs)"
+        return f"{text} {self.noise_note()}".rstrip()
+
+    def noise_note(self) -> str:
+        """'' for a clean timing; otherwise a warning naming how far p99 is from the median."""
+        if not self.noisy:
+            return ""
+        ratio = self.p99_s / self.median_s
+        return f"noisy: p99 {format_seconds(self.p99_s)} is {ratio:.1f}x the median"
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(
-            repeats=self.repeats, throughput=self.throughput, throughput_unit=f"{self.unit}/s"
+            repeats=self.repeats,
+            throughput=self.throughput,
+            throughput_unit=f"{self.unit}/s",
+            noisy=self.noisy,
         )
         return data
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration with three significant figures in a unit a reader takes in at a glance."""
+    magnitude = abs(seconds)
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if magnitude >= scale or unit == "µs":
+            value = seconds / scale
+            return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def _is_cuda(device: Any) -> bool:

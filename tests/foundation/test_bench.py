@@ -67,3 +67,22 @@ def test_every_registered_benchmark_module_has_run_and_a_description() -> None:
             continue
         assert description, f"benchmark {name} needs a docstring"
         assert callable(importlib.import_module(f"gpulab.benchmarks.{name}").run)
+
+
+def test_a_withheld_ratio_is_null_with_its_reason(tmp_path: Path) -> None:
+    def cpu_only(profile: str) -> BenchResult:
+        """A GPU benchmark's shape on a machine without a GPU."""
+        return BenchResult("TFLOPS", 1.0, "cpu", 1.0, no_ratio_because="no CUDA GPU here")
+
+    register("test-withheld", cpu_only)
+    try:
+        report = run_benchmark("test-withheld", profile="smoke", out_dir=tmp_path)
+    finally:
+        benchmarks.unregister("test-withheld")
+    written = json.loads((tmp_path / "test-withheld.json").read_text())
+    assert written["ratio"] is None and report["no_ratio_because"] == "no CUDA GPU here"
+
+
+def test_by_default_a_bench_run_does_not_write_into_the_committed_reports() -> None:
+    assert Path("reports/bench") != benchmarks.DEFAULT_OUT
+    assert "reports/bench-local/" in Path(".gitignore").read_text()

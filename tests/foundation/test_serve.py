@@ -26,6 +26,10 @@ if __name__ == "__main__":
 """
 
 
+# The first line each served fixture printed (its banner: folder, mode, profile).
+server_banner: dict[str, str] = {}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,6 +54,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     assert process.stdout is not None
     while time.monotonic() < deadline and url is None:
         line = process.stdout.readline()
+        server_banner.setdefault("line", line)
         match = re.search(r"open (http://\S+)", line)
         url = match.group(1) if match else None
     assert url, "gpulab serve printed no URL"
@@ -117,3 +122,21 @@ def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert f"cannot bind 127.0.0.1:{port}" in result.stderr
+
+
+def test_served_kernels_get_the_profile_and_run_cheap_cells_on_open() -> None:
+    from gpulab.serve import server_environment
+
+    env = server_environment("smoke")
+    assert env["GPULAB_PROFILE"] == "smoke"
+    assert env["_MARIMO_CONFIG_OVERLOAD_RUNTIME_AUTO_INSTANTIATE"] == "true"
+
+
+def test_without_a_gpu_serve_defaults_to_the_smoke_profile(server) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the default is full")
+    url, _ = server
+    assert server_banner["line"].startswith("gpulab serve:")
+    assert "profile smoke" in server_banner["line"]

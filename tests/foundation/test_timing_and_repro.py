@@ -59,3 +59,22 @@ def test_deterministic_mode_is_switchable() -> None:
     assert not torch.are_deterministic_algorithms_enabled()
     with pytest.raises(ValueError):
         seed_everything(-1)
+
+
+def test_a_timing_with_a_far_slower_tail_is_flagged_noisy() -> None:
+    from gpulab.timing import Timing
+
+    steady = Timing([0.010] * 20, "perf_counter", warmup=1)
+    spiky = Timing([0.046] * 19 + [0.677], "perf_counter", warmup=1)
+    assert not steady.noisy and steady.noise_note() == ""
+    assert spiky.noisy
+    assert "noisy" in spiky.spread() and "the median" in spiky.noise_note()
+    assert spiky.to_dict()["noisy"] is True
+
+
+def test_spread_shows_median_and_p10_p90_in_readable_units() -> None:
+    from gpulab.timing import Timing, format_seconds
+
+    timing = Timing([0.0440, 0.0461, 0.0523], "perf_counter", warmup=0)
+    assert timing.spread().startswith("46.1 ms (p10-p90 44.4 ms-51.1 ms, 3 runs)")
+    assert format_seconds(2.5) == "2.5 s" and format_seconds(3.2e-5) == "32 µs"

@@ -16,7 +16,9 @@ from typing import Any
 from gpulab.bench import BenchFn, measure, write_report
 from gpulab.errors import UsageError
 
-DEFAULT_OUT = Path("reports/bench")
+# Not reports/bench/: that folder holds the committed GPU reports, which a local run (a CPU smoke
+# run above all) must not overwrite. Device runs name it with --out.
+DEFAULT_OUT = Path("reports/bench-local")
 _extra: dict[str, BenchFn] = {}
 
 

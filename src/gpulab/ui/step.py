@@ -53,7 +53,9 @@ class gpu_step:  # noqa: N801 - used like a function: `with gpu_step("training")
     def __enter__(self) -> gpu_step:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> bool:
         if exc is None or type(exc).__name__ in _PASS_THROUGH:
             return False
         try:

@@ -1,0 +1,78 @@
+"""Progress over work of uneven cost, with an ETA from the rate measured so far.
+
+A step count is a poor clock when steps differ (a 10^7-row table after a 10^4-row one) or when the
+first step pays for warm-up (CUDA context, compilation). So work is counted in units of comparable
+cost (rows x operations, tokens, samples), and the rate is measured from the end of the first
+reported unit: the first step's warm-up never sets the ETA. Workloads report through the
+`ProgressFn` callback and stay free of any UI; `gpulab.ui.work_progress` draws it in marimo.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# progress(done, total, note): `done` and `total` in the same work units.
+ProgressFn = Callable[[float, float, str], None]
+
+
+def no_progress(done: float, total: float, note: str = "") -> None:
+    """The default callback: report nothing."""
+
+
+@dataclass
+class EtaEstimator:
+    """Seconds left for `total` units of work, from the rate after the first report."""
+
+    total: float
+    clock: Callable[[], float] = time.monotonic
+    done: float = 0.0
+    _start: float | None = field(default=None, init=False)
+    _mark: tuple[float, float] | None = field(default=None, init=False)  # (time, done) at 1st
+
+    def __post_init__(self) -> None:
+        if self.total <= 0:
+            raise ValueError(f"total work must be positive, got {self.total}")
+        self._start = self.clock()
+
+    def update(self, done: float) -> None:
+        """Record that `done` units are finished (monotonic; capped at `total`)."""
+        self.done = min(max(done, self.done), self.total)
+        if self._mark is None and self.done > 0:
+            self._mark = (self.clock(), self.done)
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.clock() - (self._start or 0.0)
+
+    @property
+    def rate(self) -> float | None:
+        """Units per second since the first report; None until a second report measured it."""
+        if self._mark is None:
+            return None
+        seconds, work = self.clock() - self._mark[0], self.done - self._mark[1]
+        return work / seconds if seconds > 0 and work > 0 else None
+
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.rate
+        return None if rate is None else (self.total - self.done) / rate
+
+    def describe(self) -> str:
+        """`'62 % · 41 s elapsed · about 25 s left'`; no ETA until the rate is measured."""
+        share = f"{100 * self.done / self.total:.0f} %"
+        elapsed = f"{self.elapsed_s:.0f} s elapsed"
+        eta = self.eta_s
+        left = "measuring the rate..." if eta is None else f"about {_duration(eta)} left"
+        if self.done >= self.total:
+            left = "done"
+        return f"{share} · {elapsed} · {left}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
