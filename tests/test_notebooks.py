@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from gpulab.qa.discovery import is_notebook
 from gpulab.qa.runner.browser import check_notebook
-from gpulab.qa.runner.cli import is_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_DIR = ROOT / "reports" / "test-local"

@@ -82,10 +82,27 @@ def test_missing_path_is_a_one_line_usage_error(capsys):
     assert "Traceback" not in out + err
 
 
-def test_no_path_is_a_usage_error(capsys):
+def test_no_path_lints_the_notebooks_folder(capsys, monkeypatch, tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "sliders.py").write_text(CLEAN.read_text())
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys)
+    assert code == 0
+    assert "1 notebook linted" in out
+
+
+def test_no_path_and_no_notebooks_folder_is_a_usage_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys)
     assert code == 2
-    assert "give at least one notebook or folder" in err
+    assert "no notebooks/ folder here: give a notebook or a folder" in err
+
+
+def test_a_folder_without_notebooks_is_a_warning_and_exit_2(capsys, tmp_path):
+    (tmp_path / "helpers.py").write_text("x = 1\n")
+    code, _, err = run(capsys, str(tmp_path))
+    assert code == 2
+    assert f"warning: no marimo notebooks found in {tmp_path}" in err
 
 
 @pytest.mark.parametrize("option", ["--select", "--ignore"])

@@ -37,9 +37,10 @@ def test_codes_and_names_are_unique_and_well_formed():
 
 
 def test_gpulab_rules_keep_their_published_names():
-    """Reports (and ignore comments) refer to these names: renaming one breaks users."""
+    """Reports (and ignore comments) refer to these names: renaming one breaks users.
+    A new rule only adds a name, so this list need not grow with it."""
     names = {rule.name: rule.code for rule in NOTEBOOK_RULES}
-    assert names == {
+    published = {
         "gpu-without-stop": "GL101",
         "cuda-without-oom-handling": "GL102",
         "del-without-empty-cache": "GL103",
@@ -60,6 +61,7 @@ def test_gpulab_rules_keep_their_published_names():
         "hardcoded-claim": "GL404",
         "missing-requirements-doc": "GL501",
     }
+    assert {name: names.get(name) for name in published} == published
 
 
 def test_marimo_breaking_rules_are_included_as_errors():

@@ -10,13 +10,20 @@ from gpulab.qa.lint import docs, formatters, registry
 from gpulab.qa.lint.engine import LintOptions, lint_paths
 from gpulab.qa.lint.marimo_adapter import MarimoChangedError
 
+DEFAULT_FOLDER = "notebooks"
+
 
 def _codes(values: list[str] | None) -> list[str]:
     return [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="notebook files or folders")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"notebook files or folders (default: {DEFAULT_FOLDER}/)",
+    )
     parser.add_argument(
         "--format", choices=formatters.FORMATS, default="text", help="output format (default: text)"
     )
@@ -66,6 +73,22 @@ def _run(args: argparse.Namespace) -> int:
         ignore=_codes(args.ignore),
         use_config=not args.no_config,
     )
-    report = lint_paths(args.paths, options)
+    paths = args.paths or [_default_folder()]
+    report = lint_paths(paths, options)
     print(formatters.render(report, args.format))
+    if report.notebooks == 0 and not report.findings:
+        shown = ", ".join(str(path) for path in paths)
+        print(f"gpulab lint: warning: no marimo notebooks found in {shown}", file=sys.stderr)
+        return 2
     return 1 if report.errors else 0
+
+
+def _default_folder() -> str:
+    """`notebooks/` in the current folder, where `gpulab lint` with no path looks."""
+    from pathlib import Path
+
+    if not Path(DEFAULT_FOLDER).is_dir():
+        raise UsageError(
+            f"no path given and no {DEFAULT_FOLDER}/ folder here: give a notebook or a folder"
+        )
+    return DEFAULT_FOLDER

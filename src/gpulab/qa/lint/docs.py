@@ -14,9 +14,9 @@ INTRO = """\
      (src/gpulab/qa/lint/rules/ and marimo {marimo_version}). Do not edit by hand:
      tests/lint/test_docs.py fails when this file and the rules disagree. -->
 
-`gpulab lint [PATHS...]` checks marimo notebooks for the bugs that made the predecessor's
-notebooks crash, hang, harm the machine or show nothing, plus marimo's own breaking and runtime
-diagnostics (the `MB`/`MR` rules of `marimo check`).
+`gpulab lint [PATHS...]` checks marimo notebooks for the bugs that make GPU notebooks crash,
+hang, harm the machine or show nothing, plus marimo's own breaking and runtime diagnostics (the
+`MB`/`MR` rules of `marimo check`).
 
 ## Usage
 
@@ -32,11 +32,13 @@ gpulab lint --list-rules
 - **Exit status**: 0 when no finding has severity `error` (warnings alone pass), 1 when at
   least one does, 2 on a usage error (a path that does not exist, an unknown rule in `--select`,
   `--ignore` or the configuration, a broken `[tool.gpulab.lint]` table).
-- **Paths**: a folder is searched recursively for `.py` notebooks (hidden folders, virtual
-  environments, `__pycache__` and `__marimo__` are skipped). A `.py` file there that is not a
-  marimo notebook (a helper module, `__init__.py`) is skipped silently and counted in the
-  summary. A file named explicitly that is not a notebook is an error finding, `GL001`; a
-  notebook that is not valid Python is `GL002`. Neither ever prints a traceback.
+- **Paths**: a folder is searched recursively for notebooks the way `gpulab test` searches it:
+  `.py` files with a module-level `app = marimo.App(...)`, outside hidden folders, virtual
+  environments, `__pycache__`, `__marimo__`, `node_modules`, `build` and `dist`, and not
+  matching the configured `exclude`. Any other `.py` file there (a helper module,
+  `__init__.py`) is skipped silently and counted in the summary. A file named explicitly that
+  is not a notebook is an error finding, `GL001`; a notebook that is not valid Python is
+  `GL002`. Neither ever prints a traceback.
 - **Selection**: `--select` replaces the configured selection; `--ignore` adds to it. Both take
   codes (`GL101`), names (`gpu-without-stop`), code prefixes (`GL1`, `MB`) or `ALL`,
   comma-separated or repeated.

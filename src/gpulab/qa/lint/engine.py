@@ -1,4 +1,5 @@
-"""Find notebooks, parse them once, run the selected rules, drop suppressed findings.
+"""Parse the notebooks `gpulab.qa.discovery` finds once each, run the selected rules, drop
+suppressed findings.
 
 Bad input never raises past here except as `UsageError` (missing path, unknown rule, broken
 config), which the CLI prints as one line with exit status 2. A file that is not a notebook or
@@ -10,28 +11,19 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpulab.errors import UsageError
+from gpulab.qa.discovery import discover
 from gpulab.qa.lint import marimo_adapter, registry
 from gpulab.qa.lint.config import LintConfig, config_for
 from gpulab.qa.lint.model import Cell, Finding, Notebook
 from gpulab.qa.lint.rules import NOTEBOOK_RULES
 
 NOTEBOOK_SUFFIXES = (".py", ".md", ".qmd")
-SKIPPED_FOLDERS = {
-    "__pycache__",
-    "node_modules",
-    "site-packages",
-    "__marimo__",
-    "venv",
-    "build",
-    "dist",
-}
 _SUPPRESSION = re.compile(r"#\s*gpulab:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
-_NOTEBOOK_HINT = re.compile(r"marimo\.App\s*\(|@app\.cell|^app\s*=\s*\w+\.App\(", re.MULTILINE)
 
 
 @dataclass
@@ -67,45 +59,30 @@ def lint_paths(paths: Sequence[str | Path], options: LintOptions | None = None) 
     cli_select = registry.resolve(options.select, "--select") if options.select else None
     cli_ignore = registry.resolve(options.ignore, "--ignore")
     report = LintReport()
-    for path, explicit in _discover(targets, options.use_config):
-        config = config_for(path) if options.use_config else LintConfig()
+    excluded = _excluded_by_config if options.use_config else None
+    for found in discover(targets, excluded):
+        if not (found.notebook or found.named):
+            report.skipped.append(found.path)  # a helper module or `__init__.py` in a folder
+            continue
+        config = config_for(found.path) if options.use_config else LintConfig()
         enabled = (
             cli_select if cli_select is not None else registry.resolve(config.select, config.source)
         )
         enabled = enabled - cli_ignore - registry.resolve(config.ignore, config.source)
-        enabled -= registry.resolve(config.ignores_for(path), config.source)
-        findings, linted = lint_file(path, enabled, explicit=explicit)
+        enabled -= registry.resolve(config.ignores_for(found.path), config.source)
+        findings, linted = lint_file(found.path, enabled)
         if linted:
             report.notebooks += 1
         elif not findings:
-            report.skipped.append(path)
+            report.skipped.append(found.path)
         report.findings.extend(findings)
     report.findings.sort(key=Finding.sort_key)
     return report
 
 
-def _discover(targets: Iterable[Path], use_config: bool) -> Iterator[tuple[Path, bool]]:
-    """(file, named explicitly) pairs; folders yield their `.py` files, skipping hidden/venv dirs."""
-    seen: set[Path] = set()
-    for target in targets:
-        if target.is_file():
-            files: Iterable[tuple[Path, bool]] = [(target, True)]
-        else:
-            config = config_for(target) if use_config else LintConfig()
-            files = (
-                (path, False)
-                for path in sorted(target.rglob("*.py"))
-                if not _hidden(path.relative_to(target)) and not config.excludes(path)
-            )
-        for path, explicit in files:
-            key = path.resolve()
-            if key not in seen:
-                seen.add(key)
-                yield path, explicit
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") or part in SKIPPED_FOLDERS for part in relative.parts[:-1])
+def _excluded_by_config(path: Path) -> bool:
+    """`exclude` of the `[tool.gpulab.lint]` table that applies to `path`."""
+    return config_for(path).excludes(path)
 
 
 def display_path(path: Path) -> str:
@@ -116,23 +93,14 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def lint_file(path: Path, enabled: set[str], explicit: bool = True) -> tuple[list[Finding], bool]:
-    """Findings for one file, and whether it was linted as a notebook."""
+def lint_file(path: Path, enabled: set[str]) -> tuple[list[Finding], bool]:
+    """Findings for a file given as a notebook, and whether it was linted as one."""
     shown = display_path(path)
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        if not explicit:
-            return [], False
-        return _file_finding(
-            "GL001",
-            shown,
-            1,
-            f"not a marimo notebook: cannot read it as UTF-8 text ({err})",
-            enabled,
-        ), False
-    if not explicit and not _NOTEBOOK_HINT.search(source):
-        return [], False
+        message = f"not a marimo notebook: cannot read it as UTF-8 text ({err})"
+        return _file_finding("GL001", shown, 1, message, enabled), False
     if path.suffix not in NOTEBOOK_SUFFIXES:
         message = (
             f"not a marimo notebook: only {', '.join(NOTEBOOK_SUFFIXES)} files can be notebooks"
@@ -143,11 +111,8 @@ def lint_file(path: Path, enabled: set[str], explicit: bool = True) -> tuple[lis
         message = f"not valid Python: {outcome.message} (line {outcome.line}); marimo cannot find its cells"
         return _file_finding("GL002", shown, outcome.line, message, enabled), False
     if outcome.status == "not-a-notebook" or outcome.notebook is None:
-        if not explicit:
-            return [], False
-        return _file_finding(
-            "GL001", shown, 1, f"not a marimo notebook: {outcome.message}", enabled
-        ), False
+        message = f"not a marimo notebook: {outcome.message}"
+        return _file_finding("GL001", shown, 1, message, enabled), False
     notebook = build_notebook(path, shown, source, outcome.notebook)
     findings = list(_run_rules(notebook, outcome.notebook, enabled))
     return suppress(findings, notebook.lines), True
@@ -195,7 +160,15 @@ def build_notebook(
                 marimo_lineno=parsed_cell.marimo_lineno,
             )
         )
-    return Notebook(path=path, display_path=shown, source=source, header=parsed.header, cells=cells)
+    saved = marimo_adapter.saved_form(parsed) if path.suffix == ".py" else None
+    return Notebook(
+        path=path,
+        display_path=shown,
+        source=source,
+        header=parsed.header,
+        cells=cells,
+        saved_source=saved,
+    )
 
 
 def _locate(cell: marimo_adapter.ParsedCell, lines: list[str], cursor: int) -> tuple[int, int]:

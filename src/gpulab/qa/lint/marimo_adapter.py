@@ -115,6 +115,7 @@ def _quiet() -> Iterator[None]:
 def _internals() -> dict[str, Any]:
     """Import every private name once; fail with one clear message if any moved."""
     try:
+        from marimo._ast.codegen import generate_filecontents_from_ir
         from marimo._ast.load import get_notebook_status
         from marimo._ast.parse import MarimoFileError
         from marimo._ast.variables import is_local
@@ -134,6 +135,7 @@ def _internals() -> dict[str, Any]:
         "ScopedVisitor": ScopedVisitor,
         "is_local": is_local,
         "get_notebook_status": get_notebook_status,
+        "generate_filecontents_from_ir": generate_filecontents_from_ir,
         "MarimoFileError": MarimoFileError,
         "RuleEngine": RuleEngine,
         "RULE_CODES": RULE_CODES,
@@ -193,6 +195,21 @@ def load(path: Path) -> LoadOutcome:
     except AttributeError as err:
         raise _changed("notebook representation", err) from err
     return LoadOutcome("notebook", ParsedNotebook(header, cells, contents, ir))
+
+
+def saved_form(notebook: ParsedNotebook) -> str | None:
+    """The file marimo's editor writes when it saves this notebook unchanged (its code generator
+    over the parsed cells); None when marimo cannot regenerate it (e.g. unparsable cells)."""
+    m = _internals()
+    if notebook.ir is None:
+        return None
+    try:
+        with _quiet():
+            return str(m["generate_filecontents_from_ir"](notebook.ir))
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    except AttributeError as err:
+        raise _changed("code generator", err) from err
 
 
 def cell_names(code: str) -> tuple[frozenset[str], frozenset[str]]:

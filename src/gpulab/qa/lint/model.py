@@ -146,6 +146,9 @@ class Notebook:
     source: str
     header: str
     cells: list[Cell]
+    # The file as marimo's editor would save it unchanged (None: not a .py notebook, or marimo
+    # cannot regenerate it).
+    saved_source: str | None = None
 
     @cached_property
     def lines(self) -> list[str]:

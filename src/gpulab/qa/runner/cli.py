@@ -17,13 +17,12 @@ from pathlib import Path
 
 from gpulab import profiles
 from gpulab.errors import UsageError
+from gpulab.qa.discovery import discover
 from gpulab.qa.runner import report
 from gpulab.qa.runner.execute import NotebookResult, run_notebook, slug
 from gpulab.qa.runner.outcome import FAIL, PASS, SKIPPED, TIMEOUT, CellError
 
 DEFAULT_TIMEOUT = {"smoke": 600.0, "full": 3600.0}
-_APP_LINE = re.compile(r"^app\s*=\s*[\w.]*App\(", re.MULTILINE)
-_SKIP_DIRS = {"__marimo__", "__pycache__"}
 
 
 def _seconds(text: str) -> float:
@@ -84,36 +83,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def is_notebook(path: Path) -> bool:
-    """A marimo notebook file: Python with a module-level `app = marimo.App(...)`."""
-    if path.suffix != ".py" or not path.is_file():
-        return False
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return "marimo" in text and bool(_APP_LINE.search(text))
-
-
 def find_notebooks(paths: list[Path]) -> list[Path]:
     """Named files must be notebooks; folders contribute the notebooks in them (recursively)."""
     found: list[Path] = []
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
-        if path.is_dir():
-            inside = [
-                candidate
-                for candidate in sorted(path.rglob("*.py"))
-                if not _SKIP_DIRS.intersection(candidate.parts) and is_notebook(candidate)
-            ]
-            if not inside:
-                raise UsageError(f"{path}: no marimo notebooks in this folder")
-            found += inside
-        elif not is_notebook(path):
+        notebooks = [file.path for file in discover([path]) if file.notebook]
+        if path.is_dir() and not notebooks:
+            raise UsageError(f"{path}: no marimo notebooks in this folder")
+        if not notebooks:
             raise UsageError(f"{path}: not a marimo notebook (no `app = marimo.App(...)`)")
-        else:
-            found.append(path)
+        found += notebooks
     return list(dict.fromkeys(found))
 
 

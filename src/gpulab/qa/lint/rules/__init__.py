@@ -1,52 +1,36 @@
-"""Every gpulab rule, one per module; the registry adds marimo's own breaking/runtime rules."""
+"""Every gpulab rule, one per module, grouped by code range; each group's `RULES` is its table.
+
+Code scheme: GL0xx files that cannot be linted, GL1xx GPU, GL2xx marimo reactivity and UI,
+GL3xx safety, GL4xx measurement, GL5xx documentation. Codes are never reused. Adding a rule is
+its module plus one line in its group's table; the registry adds marimo's breaking/runtime rules.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gpulab.qa.lint.model import Rule
-from gpulab.qa.lint.rules.absolute_path import AbsolutePath
-from gpulab.qa.lint.rules.cuda_without_oom_handling import CudaWithoutOomHandling
-from gpulab.qa.lint.rules.del_without_empty_cache import DelWithoutEmptyCache
-from gpulab.qa.lint.rules.deprecated_amp import DeprecatedAmp
-from gpulab.qa.lint.rules.file_problems import InternalError, NotANotebook, SyntaxErrorInFile
-from gpulab.qa.lint.rules.gpu_without_stop import GpuWithoutStop
-from gpulab.qa.lint.rules.hardcoded_claim import HardcodedClaim
-from gpulab.qa.lint.rules.hidden_output import HiddenOutput
-from gpulab.qa.lint.rules.kill_by_name import KillByName
-from gpulab.qa.lint.rules.loop_without_progress import LoopWithoutProgress
-from gpulab.qa.lint.rules.missing_requirements_doc import MissingRequirementsDoc
-from gpulab.qa.lint.rules.on_change_handler import OnChangeHandler
-from gpulab.qa.lint.rules.refresh_misuse import RefreshMisuse
-from gpulab.qa.lint.rules.shell_install import ShellInstall
-from gpulab.qa.lint.rules.timing_without_warmup import TimingWithoutWarmup
-from gpulab.qa.lint.rules.ui_value_in_defining_cell import UiValueInDefiningCell
-from gpulab.qa.lint.rules.ungated_expensive_work import UngatedExpensiveWork
-from gpulab.qa.lint.rules.unread_pipe import UnreadPipe
-from gpulab.qa.lint.rules.unseeded_random import UnseededRandom
-from gpulab.qa.lint.rules.unsynchronized_timing import UnsynchronizedTiming
+from gpulab.qa.lint.rules import documentation, files, gpu, measurement, reactivity, safety
+
+# Code prefix -> that group's code -> rule table.
+GROUPS: dict[str, Mapping[str, type[Rule]]] = {
+    "GL0": files.RULES,
+    "GL1": gpu.RULES,
+    "GL2": reactivity.RULES,
+    "GL3": safety.RULES,
+    "GL4": measurement.RULES,
+    "GL5": documentation.RULES,
+}
+
+
+def _in_code_order(tables: list[Mapping[str, type[Rule]]]) -> list[type[Rule]]:
+    rules = {code: rule for table in tables for code, rule in table.items()}
+    return [rules[code] for code in sorted(rules)]
+
 
 # Files that cannot be linted as notebooks; reported by the engine, not by a check().
-FILE_RULES: list[type[Rule]] = [InternalError, NotANotebook, SyntaxErrorInFile]
-
-# Code scheme: GL1xx GPU, GL2xx marimo reactivity and UI, GL3xx safety, GL4xx measurement,
-# GL5xx documentation. Codes are never reused.
-NOTEBOOK_RULES: list[type[Rule]] = [
-    GpuWithoutStop,
-    CudaWithoutOomHandling,
-    DelWithoutEmptyCache,
-    DeprecatedAmp,
-    HiddenOutput,
-    RefreshMisuse,
-    UiValueInDefiningCell,
-    OnChangeHandler,
-    UngatedExpensiveWork,
-    LoopWithoutProgress,
-    ShellInstall,
-    KillByName,
-    UnreadPipe,
-    AbsolutePath,
-    UnsynchronizedTiming,
-    TimingWithoutWarmup,
-    UnseededRandom,
-    HardcodedClaim,
-    MissingRequirementsDoc,
-]
+FILE_RULES: list[type[Rule]] = _in_code_order([GROUPS["GL0"]])
+# Run on every notebook, in code order.
+NOTEBOOK_RULES: list[type[Rule]] = _in_code_order(
+    [table for prefix, table in GROUPS.items() if prefix != "GL0"]
+)

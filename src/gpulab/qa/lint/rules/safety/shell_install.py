@@ -100,8 +100,8 @@ class ShellInstall(Rule):
     Querying commands (`pip list`, `nvidia-smi`, `git status`) are not flagged.
 
     ## Why it matters
-    The predecessor's notebooks ran `sudo apt-get install` of a 2 GB CUDA toolkit and
-    `git clone` + `make` of gpu-burn when opened. A notebook that changes the machine it runs on
+    A notebook can run `sudo apt-get install` of a 2 GB CUDA toolkit, or `git clone` + `make`
+    of gpu-burn, as soon as it is opened. A notebook that changes the machine it runs on
     is not reproducible, can break the environment the kernel is running in (pip installing over
     a loaded torch), and needs privileges a reader should never grant by opening a file.
 

@@ -59,8 +59,8 @@ class HardcodedClaim(Rule):
     what was measured and is fine.
 
     ## Why it matters
-    The predecessor's notebooks told every reader "Your GPU (L40S, 44GB)" and "733 vs 91 TFLOPS
-    -> 8x" whatever they ran on. Hard-coded results are wrong on every other GPU, precision and
+    Text such as "Your GPU (L40S, 44GB)" and "733 vs 91 TFLOPS -> 8x" tells every reader the
+    same thing whatever they run on. Hard-coded results are wrong on every other GPU, precision and
     driver, and they are indistinguishable from measured ones.
 
     ## Example

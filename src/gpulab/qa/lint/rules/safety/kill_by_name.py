@@ -45,8 +45,8 @@ class KillByName(Rule):
     is not flagged.
 
     ## Why it matters
-    The predecessor's benchmark sent SIGKILL to every process on the machine whose command line
-    contained a substring: other users' jobs, the Jupyter server, the marimo kernel itself on a
+    `pkill -9 -f NAME` sends SIGKILL to every process on the machine whose command line
+    contains the substring: other users' jobs, the Jupyter server, the marimo kernel itself on a
     bad day. On a shared GPU box that is an outage, not a cleanup.
 
     ## Example

@@ -88,8 +88,8 @@ class HiddenOutput(Rule):
     depending on a cell (`refresh` at the top of a monitor cell).
 
     ## Why it matters
-    The predecessor's drafts computed results and built callouts that nobody ever saw: 8 of 9
-    notebooks "ran" and displayed nothing. No error, no warning, just an empty output area.
+    Results get computed and callouts built that nobody ever sees: the notebook "runs" and
+    displays nothing. No error, no warning, just an empty output area.
 
     ## Example
     ```python

@@ -114,9 +114,9 @@ class RefreshMisuse(Rule):
     - a `default_interval` that is not one of the literal `options` (a `ValueError` at runtime).
 
     ## Why it matters
-    The predecessor's GPU monitors were `mo.ui.refresh(lambda: ..., options=[...],
-    default_interval=3)`: a `TypeError` ("got multiple values for argument 'options'") in nine
-    notebooks, so no monitor ever appeared.
+    A GPU monitor written as `mo.ui.refresh(lambda: ..., options=[...], default_interval=3)`
+    raises `TypeError` ("got multiple values for argument 'options'") when its cell runs, so
+    the monitor never appears.
 
     ## Example
     ```python
