@@ -45,6 +45,19 @@ def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
     reporter = terminalreporter
+    browser_skips = [
+        report
+        for report in reporter.stats.get("skipped", [])
+        if "browser" in getattr(report, "keywords", {})
+    ]
+    if browser_skips:
+        reporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        reporter.write_line(
+            f"{len(browser_skips)} browser tests skipped: install chromium "
+            "(apt-get install -y chromium) and gpulab[browser] to run them",
+            red=True,
+            bold=True,
+        )
     reporter.section("timings")
     reporter.write_line(f"suite total: {time.monotonic() - config.stash[_STARTED]:.1f} s")
     times = config.stash[_RENDER_TIMES]
