@@ -29,17 +29,14 @@ app = marimo.App(width="medium")
 def _():
     from dataclasses import replace
 
-    import altair as alt
     import marimo as mo
 
     from gpulab.device import probe
     from gpulab.memory import memory_summary, release_memory
-    from gpulab.stress import StressConfig, StressRun, stop_all
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.topology import PATH_MEANING, probe_topology
     from gpulab.ui import (
-        error_callout,
         gpu_card,
+        gpu_step,
         no_gpu_callout,
         read_profile,
         run_gate,
@@ -48,10 +45,17 @@ def _():
     )
     from gpulab.workloads.gpu_validation import (
         DTYPES,
+        PATH_MEANING,
+        StressConfig,
+        StressRun,
         ValidationConfig,
         device_choices,
         peaks_for,
+        probe_topology,
+        stop_all,
+        stress_rate_chart,
         summarise,
+        throughput_chart,
         validation_steps,
     )
 
@@ -62,10 +66,9 @@ def _():
         StressRun,
         TelemetrySampler,
         ValidationConfig,
-        alt,
         device_choices,
-        error_callout,
         gpu_card,
+        gpu_step,
         memory_summary,
         mo,
         no_gpu_callout,
@@ -77,9 +80,11 @@ def _():
         replace,
         run_gate,
         stop_all,
+        stress_rate_chart,
         summarise,
         telemetry_chart,
         telemetry_panel,
+        throughput_chart,
         validation_steps,
     )
 
@@ -268,31 +273,34 @@ def _(mo):
 
 
 @app.cell
-def _(DTYPES, device_choices, mo, profile):
+def _(DTYPES, ValidationConfig, device_choices, mo, profile):
+    bench_defaults = ValidationConfig.for_profile(profile.name)
     _devices = device_choices()
     bench_device = mo.ui.dropdown(
         options=_devices, value=next(iter(_devices)), label="Device", full_width=True
     )
-    bench_dtypes = mo.ui.multiselect(options=list(DTYPES), value=list(DTYPES), label="Formats")
+    bench_dtypes = mo.ui.multiselect(
+        options=list(DTYPES), value=list(bench_defaults.dtypes), label="Formats"
+    )
     _sizes = profile.pick([64, 128, 256], [1024, 2048, 4096, 8192, 12288, 16384])
     bench_sizes = mo.ui.multiselect(
         options=[str(n) for n in _sizes],
-        value=[str(n) for n in profile.pick([64, 128], [2048, 4096, 8192, 12288, 16384])],
+        value=[str(n) for n in bench_defaults.sizes],
         label="Matrix sizes n (n×n @ n×n)",
     )
     bench_button = mo.ui.run_button(label="Run benchmarks", kind="success")
     mo.vstack([bench_device, mo.hstack([bench_dtypes, bench_sizes]), bench_button])
-    return bench_button, bench_device, bench_dtypes, bench_sizes
+    return bench_button, bench_defaults, bench_device, bench_dtypes, bench_sizes
 
 
 @app.cell
 def _(
-    ValidationConfig,
     bench_button,
+    bench_defaults,
     bench_device,
     bench_dtypes,
     bench_sizes,
-    error_callout,
+    gpu_step,
     mo,
     peaks_for,
     profile,
@@ -301,27 +309,26 @@ def _(
     validation_steps,
 ):
     run_gate(bench_button, profile, "the benchmarks")
-    try:
+    bench_results = []
+    # Each measurement turns its own OOM into a skipped row; this catches bad settings.
+    with gpu_step("the benchmarks"):
         _config = replace(
-            ValidationConfig.for_profile(profile.name),
+            bench_defaults,
             dtypes=tuple(bench_dtypes.value),
             sizes=tuple(sorted(int(n) for n in bench_sizes.value)),
         )
-    except ValueError as _err:
-        mo.stop(True, error_callout("Invalid benchmark settings", _err))
-    _steps = validation_steps(_config, bench_device.value, peaks_for(bench_device.value))
-    bench_results = []
-    with mo.status.progress_bar(total=len(_steps), title="Benchmarking") as _bar:
-        for _step in _steps:
-            _bar.update(increment=0, subtitle=_step.label)
-            bench_results.append(_step.run())
-            _bar.update()
+        _steps = validation_steps(_config, bench_device.value, peaks_for(bench_device.value))
+        with mo.status.progress_bar(total=len(_steps), title="Benchmarking") as _bar:
+            for _step in _steps:
+                _bar.update(increment=0, subtitle=_step.label)
+                bench_results.append(_step.run())
+                _bar.update()
     mo.md(f"Ran {len(bench_results)} measurements on `{bench_device.value}`.")
     return (bench_results,)
 
 
 @app.cell
-def _(alt, bench_results, mo, summarise):
+def _(bench_results, mo, summarise, throughput_chart):
     bench_summary = summarise(bench_results)
     _rows = [r.row() for r in bench_results]
     _stats = [
@@ -355,23 +362,10 @@ def _(alt, bench_results, mo, summarise):
                 bordered=True,
             )
         )
-    _chart_rows = [r for r in _rows if r["unit"] == "TFLOPS" and r["value"] is not None]
-    _chart = (
-        alt.Chart(alt.Data(values=_chart_rows))
-        .mark_bar()
-        .encode(
-            x=alt.X("size:N", title="n", sort=None),
-            y=alt.Y("value:Q", title="TFLOPS (median)"),
-            color=alt.Color("test:N", title=None),
-            xOffset="test:N",
-            tooltip=["test:N", "size:N", "value:Q", "pct_of_datasheet:Q"],
-        )
-        .properties(width=560, height=220, title="Matmul throughput by format and size")
-    )
     results_view = mo.vstack(
         [
             mo.hstack(_stats, justify="start", wrap=True),
-            _chart,
+            throughput_chart(bench_results),
             mo.ui.table(_rows, selection=None, page_size=40),
         ]
     )
@@ -423,11 +417,12 @@ def _(mo):
     mo.md(r"""
     ## 4. Stress test
 
-    **Start** launches one worker, `python -m gpulab.stress_worker`, in its own process group. It
-    multiplies the same random matrices over and over on the chosen GPUs; every 32nd product is
-    compared element by element with a reference computed once in higher precision, so a GPU that
-    silently computes wrong numbers (a bit flip, an overheating SM) shows up as **mismatches**,
-    not as a plausible-looking result. The worker reports its TFLOPS every second.
+    **Start** launches one worker, `python -m gpulab.workloads.gpu_validation.stress_worker`, in
+    its own process group. It multiplies the same random matrices over and over on the chosen
+    GPUs; every 32nd product is compared element by element with a reference computed once in
+    higher precision, so a GPU that silently computes wrong numbers (a bit flip, an overheating
+    SM) shows up as **mismatches**, not as a plausible-looking result. The worker reports its
+    TFLOPS every second.
 
     It stops after the chosen duration, when you press **Stop**, or when this notebook's kernel
     dies (its stdin closes). Stopping sends SIGTERM and then SIGKILL to *its process group only*:
@@ -463,7 +458,7 @@ def _(mo, profile, system):
 def _(
     StressConfig,
     StressRun,
-    error_callout,
+    gpu_step,
     mo,
     profile,
     run_gate,
@@ -475,17 +470,15 @@ def _(
     system,
 ):
     run_gate(stress_button, profile, "the stress test")
-    try:
+    with gpu_step("the stress test"):
         _config = StressConfig.for_machine(
             stress_gpus.value,
             stress_duration.value,
             cuda_available=system.cuda_available,
             **({"dtype": stress_dtype.value} if system.cuda_available else {}),
         )
-    except ValueError as _err:
-        mo.stop(True, error_callout("Invalid stress settings", _err))
-    stop_all()  # a previous run of this notebook, if one is still going: our own process only
-    stress_run = StressRun(_config).start()
+        stop_all()  # a previous run of this notebook, if one is still going: our own process only
+        stress_run = StressRun(_config).start()
     if profile.smoke:  # headless: no browser ticks the live panel, so wait for the end here
         with mo.status.spinner(title="Smoke stress run on the CPU"):
             stress_run.wait(timeout_s=_config.duration_s + 120)
@@ -506,21 +499,11 @@ def _(mo, stop_all, stop_button):
 
 
 @app.cell
-def _(alt, mo, refresh, sampler, stress_run, telemetry_chart):
+def _(mo, refresh, sampler, stress_rate_chart, stress_run, telemetry_chart):
     refresh.value
     _running = stress_run.running
     _summary = stress_run.summary(sampler.samples(), settle_s=5.0)
     _start = stress_run.started_at or 0.0
-    _tflops_rows = [
-        {"seconds": round(e["t"] - _start, 1), "device": e["device"], "TFLOPS": e["tflops"]}
-        for e in stress_run.events("interval")
-    ]
-    _rate_chart = (
-        alt.Chart(alt.Data(values=_tflops_rows))
-        .mark_line(point=True)
-        .encode(x="seconds:Q", y="TFLOPS:Q", color="device:N")
-        .properties(width=560, height=160, title="Achieved TFLOPS per interval")
-    )
     _devices = [
         mo.stat(
             value=f"{d.sustained_tflops:.3g} TFLOPS" if d.sustained_tflops else "starting",
@@ -552,7 +535,7 @@ def _(alt, mo, refresh, sampler, stress_run, telemetry_chart):
         [
             _state,
             mo.hstack(_devices, justify="start", wrap=True),
-            _rate_chart,
+            stress_rate_chart(stress_run.events("interval"), _start),
             mo.ui.table(_telemetry_rows, selection=None) if _telemetry_rows else mo.md(""),
             telemetry_chart(_window) if _window else mo.md(""),
         ]

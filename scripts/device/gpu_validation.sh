@@ -3,16 +3,17 @@
 #   OUT=/some/dir bash scripts/device/gpu_validation.sh
 # 1. `gpulab bench gpu --profile full --out $OUT`: matmul TFLOPS per format/size, device copy,
 #    H2D/D2H pinned vs pageable, CPU peer; prints the headline figures and % of datasheet.
-# 2. A 60 s bf16 stress through gpulab.stress.StressRun with a TelemetrySampler running: prints
-#    utilisation over the steady part, max temperature, throttle reasons, sustained TFLOPS and
-#    numerical mismatches; then a second run stopped on demand after a few seconds.
+# 2. A 60 s bf16 stress through gpulab.workloads.gpu_validation.StressRun with a TelemetrySampler
+#    running: prints utilisation over the steady part, max temperature, throttle reasons,
+#    sustained TFLOPS and numerical mismatches; then a second run stopped on demand after a few
+#    seconds.
 # 3. `ps` after each stop, showing no stress worker left. Writes $OUT/gpu.json, $OUT/gpu_stress.json.
 # About 3 minutes in all.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpu_validation_out}
 mkdir -p "$OUT"
-if ! python3 -c "import gpulab.stress" 2>/dev/null; then
+if ! python3 -c "import gpulab.workloads.gpu_validation" 2>/dev/null; then
   . scripts/device/setup.sh
 fi
 export PYTHONUNBUFFERED=1
@@ -71,7 +72,7 @@ from pathlib import Path
 import psutil
 
 from gpulab import nvml
-from gpulab.stress import StressConfig, StressRun, group_members
+from gpulab.workloads.gpu_validation import StressConfig, StressRun, group_members
 from gpulab.telemetry import TelemetrySampler
 
 out = Path(sys.argv[1])

@@ -1,9 +1,11 @@
 """`gpulab new NAME`: start a notebook from the pattern every gpulab notebook follows.
 
-The template (`gpulab/templates/notebook.py`, shipped in the package) is itself a working notebook:
-a docstring with requirements, imports, the GPU card, a settings cell, a run gated on a button (open
-in smoke runs), a progress bar, results, and a cleanup cell. It passes `gpulab lint` and the smoke
-run as written, so a new notebook starts green and stays green as it is filled in.
+The template (`gpulab/templates/notebook.py`, shipped in the package) is itself a working notebook
+showing the patterns every notebook copies: a docstring with requirements, the profile
+(`read_profile`) and GPU card, settings from the workload config's `for_profile`, a run gated on a
+button (`run_gate`, open in smoke runs) inside `with gpu_step(...)` with a progress bar, results as
+the cell's last expression, and a cleanup cell. It passes `gpulab lint` and the smoke run as
+written, so a new notebook starts green and stays green as it is filled in.
 """
 
 from __future__ import annotations

@@ -12,8 +12,14 @@ import psutil
 import pytest
 import torch
 
-from gpulab.stress import StressConfig, StressRun, active_runs, group_members
-from gpulab.stress_worker import count_mismatches, reference_product, tolerance
+from gpulab.workloads.gpu_validation.config import StressConfig
+from gpulab.workloads.gpu_validation.stress import StressRun, active_runs, group_members
+from gpulab.workloads.gpu_validation.stress_load import (
+    count_mismatches,
+    reference_product,
+    tolerance,
+)
+from gpulab.workloads.gpu_validation.stress_report import device_reports, load_window
 
 QUICK = {"interval_s": 0.3, "check_every": 2}
 
@@ -88,7 +94,7 @@ def test_worker_exits_when_the_notebook_kernel_dies():
             sys.executable,
             "-c",
             "import time\n"
-            "from gpulab.stress import StressConfig, StressRun\n"
+            "from gpulab.workloads.gpu_validation import StressConfig, StressRun\n"
             "run = StressRun(StressConfig.for_machine([], 300, cuda_available=False)).start()\n"
             "print(run.pid, flush=True)\n"
             "time.sleep(300)\n",
@@ -143,3 +149,34 @@ def test_worker_sees_exactly_the_chosen_gpus():
         assert env["CUDA_VISIBLE_DEVICES"] == "1,3"
         assert env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID"
     assert StressRun(StressConfig()).environment()["CUDA_VISIBLE_DEVICES"] == ""
+
+
+def test_reports_add_up_per_device_and_the_first_interval_is_not_steady():
+    def interval(t, iterations, seconds, checks=1, mismatches=0):
+        return {
+            "event": "interval",
+            "device": "cuda:0",
+            "gpu": 2,
+            "t": t,
+            "seconds": seconds,
+            "iterations": iterations,
+            "tflops": iterations * 2.0 / seconds / 1e12,
+            "checks": checks,
+            "mismatches": mismatches,
+            "worst_error_ratio": 0.1,
+        }
+
+    events = [
+        {"event": "start", "pid": 1},
+        {"event": "ready", "device": "cuda:0", "gpu": 2, "t": 10.0},
+        interval(11.0, 10, 1.0),  # clocks still settling: counted, but not in the steady rate
+        interval(12.0, 40, 1.0),
+        interval(13.0, 20, 1.0, mismatches=1),
+    ]
+    stats = device_reports(events, flops_per_product=2.0)["cuda:0"]
+    assert stats.gpu == 2 and stats.intervals == 3 and stats.iterations == 70
+    assert stats.checks == 3 and stats.mismatches == 1
+    assert stats.sustained_tflops == pytest.approx(60 * 2.0 / 2.0 / 1e12)
+    assert stats.min_tflops < stats.max_tflops
+    assert load_window(events, fallback_end=99.0) == (10.0, 13.0)
+    assert load_window(events[:2], fallback_end=99.0) == (10.0, 99.0)

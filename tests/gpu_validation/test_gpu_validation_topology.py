@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gpulab import nvml
-from gpulab.topology import (
+from gpulab.workloads.gpu_validation.topology import (
     GpuTopology,
     NvLink,
     PcieLink,
     normalise_bus_id,
     pair_label,
     pcie_peak_gbs,
-    probe_topology,
 )
+from gpulab.workloads.gpu_validation.topology_probe import probe_topology
 
 
 @pytest.mark.skipif(nvml.ensure(), reason="this machine has an NVIDIA driver")

@@ -14,8 +14,10 @@ from gpulab.workloads.gpu_validation import (
     host_transfer_bandwidth,
     matmul_tflops,
     peaks_for,
+    stress_rate_chart,
     summarise,
     tf32_matmuls,
+    throughput_chart,
     validation_steps,
 )
 
@@ -120,3 +122,13 @@ def test_tf32_switch_is_restored_after_the_block():
 def test_cpu_has_no_ceilings():
     peaks = peaks_for("cpu")
     assert peaks.datasheet is None and peaks.pcie_gbs is None
+
+
+def test_charts_draw_the_measured_matmuls_and_the_stress_rate():
+    results = [step.run() for step in validation_steps(TINY, "cpu")]
+    bars = throughput_chart(results).to_dict()
+    drawn = {row["test"] for row in bars["data"]["values"]}
+    assert drawn == {"matmul fp32", "matmul bf16", "CPU peer matmul fp32"}  # skipped ones left out
+    events = [{"t": 12.0, "device": "cpu", "tflops": 0.5}]
+    line = stress_rate_chart(events, started_at=10.0).to_dict()
+    assert line["data"]["values"] == [{"seconds": 2.0, "device": "cpu", "TFLOPS": 0.5}]

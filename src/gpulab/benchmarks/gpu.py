@@ -1,22 +1,37 @@
 """GPU validation: bf16 matmul TFLOPS (fp32 on CPU) vs a CPU torch matmul, bandwidths vs datasheet.
 
-Runs the measurements of `notebooks/gpu_validation.py` (`gpulab.workloads.gpu_validation`) on the
-first CUDA device: matmul TFLOPS per dtype and size, device memory copy, host<->device transfers
-pinned and pageable, and the CPU peer, each as % of its ceiling where one is known. The headline
-is the best size's median bf16 rate; the peer is what the same machine's CPU does with torch.
+Runs the measurements of `notebooks/gpu_validation.py` (`gpulab.workloads.gpu_validation`), at
+the sizes `ValidationConfig.for_profile` gives the notebook, on the first CUDA device: matmul
+TFLOPS per dtype and size, device memory copy, host<->device transfers pinned and pageable, and
+the CPU peer, each as % of its ceiling where one is known. The headline is the best size's median
+bf16 rate; the peer is what the same machine's CPU does with torch.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from gpulab.bench import BenchResult
 from gpulab.device import torch_device
 from gpulab.workloads.gpu_validation import (
+    BandwidthResult,
+    MatmulResult,
+    Peaks,
+    Result,
     ValidationConfig,
+    ValidationSummary,
     peaks_for,
     summarise,
     validation_steps,
+)
+
+METHOD = (
+    "CUDA-event timing (perf_counter on CPU) via gpulab.timing.benchmark; per measurement "
+    "~{warmup_s}s warm-up then ~{measure_s}s of timed calls ({min_repeats}-{max_repeats} "
+    "repeats); value = work / median call; matmul = 2n^3 FLOP on random normal data into a "
+    "preallocated output; device copy counts bytes read + written (2x buffer); transfers count "
+    "the buffer once"
 )
 
 
@@ -31,13 +46,34 @@ def run(profile: str) -> BenchResult:
     cpu = summary.cpu_matmul
     if best.tflops is None or cpu is None or cpu.tflops is None:
         raise RuntimeError("the headline matmul or the CPU peer produced no measurement")
-    details: dict[str, Any] = {
+    return BenchResult(
+        metric=f"{headline} matmul TFLOPS (best size, median)",
+        ours=best.tflops,
+        peer_name=f"CPU torch matmul fp32 {cpu.size}^3",
+        peer_value=cpu.tflops,
+        unit="TFLOPS",
+        details=_details(config, device, peaks, summary, results, best, cpu),
+    )
+
+
+def _details(
+    config: ValidationConfig,
+    device: Any,
+    peaks: Peaks,
+    summary: ValidationSummary,
+    results: list[Result],
+    best: MatmulResult,
+    cpu: MatmulResult,
+) -> dict[str, Any]:
+    """Every figure of the run for the report: the headline (`best`), the best size per format,
+    the bandwidths, the CPU peer, every result, how it was measured and the config it ran."""
+    return {
         "device": str(device),
         "gpu": _gpu_name(device),
         "datasheet": peaks.datasheet.to_dict() if peaks.datasheet else None,
         "pcie_link": peaks.pcie_name,
         "headline": {
-            "dtype": headline,
+            "dtype": best.dtype,
             "size": best.size,
             "tflops": best.tflops,
             "pct_of_datasheet": best.pct_of_peak,
@@ -56,25 +92,12 @@ def run(profile: str) -> BenchResult:
         "transfers": {t.label: _bandwidth_headline(t) for t in summary.transfers},
         "cpu_matmul": {"size": cpu.size, "tflops": cpu.tflops, "threads": _cpu_threads()},
         "results": [r.to_dict() for r in results],
-        "method": (
-            "CUDA-event timing (perf_counter on CPU) via gpulab.timing.benchmark; per measurement "
-            f"~{config.warmup_s}s warm-up then ~{config.measure_s}s of timed calls "
-            f"({config.min_repeats}-{config.max_repeats} repeats); value = work / median call; "
-            "matmul = 2n^3 FLOP on random normal data into a preallocated output; device copy "
-            "counts bytes read + written (2x buffer); transfers count the buffer once"
-        ),
+        "method": METHOD.format(**asdict(config)),
+        "config": asdict(config),
     }
-    return BenchResult(
-        metric=f"{headline} matmul TFLOPS (best size, median)",
-        ours=best.tflops,
-        peer_name=f"CPU torch matmul fp32 {cpu.size}^3",
-        peer_value=cpu.tflops,
-        unit="TFLOPS",
-        details=details,
-    )
 
 
-def _bandwidth_headline(result: Any) -> dict[str, Any] | None:
+def _bandwidth_headline(result: BandwidthResult | None) -> dict[str, Any] | None:
     if result is None:
         return None
     return {

@@ -8,10 +8,11 @@
 """__NOTEBOOK_TITLE__: one sentence on what this notebook teaches.
 
 Replace the example workload (matmul throughput at a few sizes) with yours: put its maths in
-`src/gpulab/workloads/__NOTEBOOK_NAME__.py` (a config dataclass and a few pure functions, tested
-on the CPU) and keep this file to explanation, settings, the gated run and the results.
+`src/gpulab/workloads/__NOTEBOOK_NAME__.py` (a config dataclass whose `for_profile(name)` gives the
+smoke and full sizes, and a few pure functions, tested on the CPU) and keep this file to
+explanation, settings, the gated run and the results.
 
-Requirements: NVIDIA GPU with >= 1 GiB free (full profile); CPU runs the smoke profile.
+Requirements: NVIDIA GPU with >= 3 GiB free (full profile); CPU runs the smoke profile.
 Dependencies: gpulab core (marimo, torch, nvidia-ml-py, altair). List any extra here, e.g.
 gpulab[llm] (transformers, peft).
 """
@@ -29,12 +30,13 @@ def _():
     from gpulab.device import probe, torch_device
     from gpulab.memory import release_memory
     from gpulab.repro import seed_everything
-    from gpulab.ui import gpu_card, read_profile, run_gate
+    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate
     from gpulab.workloads.gpu_validation import ValidationConfig, matmul_tflops
 
     return (
         ValidationConfig,
         gpu_card,
+        gpu_step,
         matmul_tflops,
         mo,
         probe,
@@ -68,20 +70,22 @@ def _(gpu_card, probe, read_profile):
 
 
 @app.cell
-def _(mo, profile):
+def _(ValidationConfig, mo, profile):
+    config = ValidationConfig.for_profile(profile.name)  # the workload's sizes for this profile
     sizes = mo.ui.multiselect(
-        options=[str(n) for n in profile.pick([32, 64, 128], [1024, 2048, 4096, 8192])],
-        value=[str(n) for n in profile.pick([32, 64], [1024, 4096, 8192])],
+        options=[str(n) for n in config.sizes],
+        value=[str(n) for n in config.sizes],
         label="Matrix sizes n",
     )
     run_button = mo.ui.run_button(label="Run", kind="success")
     mo.hstack([sizes, run_button], justify="start")
-    return run_button, sizes
+    return config, run_button, sizes
 
 
 @app.cell
 def _(
-    ValidationConfig,
+    config,
+    gpu_step,
     matmul_tflops,
     mo,
     profile,
@@ -91,15 +95,15 @@ def _(
     sizes,
     torch_device,
 ):
-    run_gate(run_button, profile, "the measurement")
+    run_gate(run_button, profile, "the measurement")  # headless smoke runs pass straight through
     seed_everything(0)
     _device = torch_device()
-    _config = ValidationConfig.for_profile(profile.name)
     results = []
-    # matmul_tflops warms up, times with CUDA events and turns an out-of-memory error into a
-    # skipped result with its reason (gpulab.memory.oom_guard), so one size cannot end the run.
-    for _n in mo.status.progress_bar(sorted(int(n) for n in sizes.value), title="Measuring"):
-        results.append(matmul_tflops("fp32", _n, _device, _config))
+    # An out-of-memory error becomes a callout with the memory released, bad settings an error
+    # callout; either way the cell stops there instead of showing a traceback.
+    with gpu_step("the measurement"):
+        for _n in mo.status.progress_bar(sorted(int(n) for n in sizes.value), title="Measuring"):
+            results.append(matmul_tflops("fp32", _n, _device, config))
     mo.md(f"Measured {len(results)} sizes on `{_device}`.")
     return (results,)
 

@@ -1,10 +1,10 @@
 """A stress test the notebook owns: one child process, tracked by PID, stopped exactly.
 
-The predecessor compiled gpu-burn on notebook open and ended it with a kill of every process whose
-command line matched a word. Here `StressRun` starts `python -m gpulab.stress_worker` in a new
-session, so the worker leads its own process group and nothing else is in it; stopping sends
-SIGTERM, then SIGKILL, to that group only. Its stdout is drained by a thread (a pipe nobody reads
-fills up and blocks the child), and every JSON line it prints is kept as a report.
+`StressRun` starts `python -m gpulab.workloads.gpu_validation.stress_worker` in a new session, so
+the worker leads its own process group and nothing else is in it; stopping sends SIGTERM, then
+SIGKILL, to that group only: nothing is looked up or killed by name. Its stdout is drained by a
+thread (a pipe nobody reads fills up and blocks the child), and every JSON line it prints is kept
+as a report.
 
 The worker ends on its own after the chosen duration; a watchdog stops it if it does not; it also
 exits when this process dies (its stdin closes), so a crashed kernel leaves no load behind.
@@ -29,130 +29,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any, ClassVar
 
-from gpulab.telemetry import Sample, summarise
+from gpulab.telemetry import Sample
+from gpulab.workloads.gpu_validation import stress_report
+from gpulab.workloads.gpu_validation.config import StressConfig
+from gpulab.workloads.gpu_validation.stress_report import DeviceStress, StressSummary
 
-DTYPES = ("bf16", "fp16", "fp32")
-# How a run ended, in words (the worker's "done" reason or ours).
-ENDINGS = {
-    "duration": "ran its full duration",
-    "stopped": "stopped on demand",
-    "watchdog": "stopped by the watchdog (it overran its duration)",
-    "parent-gone": "ended because its parent process went away",
-    "error": "ended because every device failed",
-}
-
-
-@dataclass(frozen=True)
-class StressConfig:
-    """What to load and for how long. `gpus` are NVML indices; empty means a CPU load."""
-
-    gpus: tuple[int, ...] = ()
-    duration_s: float = 60.0
-    dtype: str = "bf16"
-    size: int = 8192
-    interval_s: float = 1.0
-    check_every: int = 32
-    cpu_threads: int = 1
-    inject_error_at_check: int = 0  # self-test of the checker: corrupt one product
-
-    def __post_init__(self) -> None:
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.duration_s <= 0 or self.interval_s <= 0:
-            raise ValueError("duration_s and interval_s must be positive")
-        if self.size < 1 or self.check_every < 1 or self.cpu_threads < 1:
-            raise ValueError("size, check_every and cpu_threads must be at least 1")
-
-    @classmethod
-    def for_machine(
-        cls, gpus: Sequence[int], duration_s: float, cuda_available: bool, **overrides: Any
-    ) -> StressConfig:
-        """bf16 8192³ products on the chosen GPUs, or a small fp32 CPU load without CUDA."""
-        if not cuda_available:
-            return cls(
-                gpus=(), duration_s=duration_s, **{"dtype": "fp32", "size": 256, **overrides}
-            )
-        if not gpus:
-            raise ValueError("choose at least one GPU to stress")
-        return cls(gpus=tuple(gpus), duration_s=duration_s, **overrides)
-
-    @property
-    def on_cpu(self) -> bool:
-        return not self.gpus
-
-    @property
-    def flops_per_product(self) -> float:
-        return 2.0 * self.size**3
-
-
-@dataclass
-class DeviceStress:
-    """What one device sustained during the run, from the worker's interval reports."""
-
-    device: str
-    gpu: int | None
-    intervals: int = 0
-    iterations: int = 0
-    seconds: float = 0.0
-    sustained_tflops: float | None = None  # after the first interval (clocks settling)
-    min_tflops: float | None = None
-    max_tflops: float | None = None
-    checks: int = 0
-    mismatches: int = 0
-    worst_error_ratio: float | None = None  # worst |error| / tolerance; >= 1 is a mismatch
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class StressSummary:
-    """The run's verdict: sustained rate, numerical check, and telemetry while it ran."""
-
-    pid: int | None
-    stop_reason: str | None
-    returncode: int | None
-    load_seconds: float | None
-    devices: dict[str, DeviceStress]
-    telemetry: dict[int, dict[str, Any]]
-    config: dict[str, Any]
-
-    @property
-    def checks(self) -> int:
-        return sum(d.checks for d in self.devices.values())
-
-    @property
-    def mismatches(self) -> int:
-        return sum(d.mismatches for d in self.devices.values())
-
-    @property
-    def errors(self) -> list[str]:
-        return [e for d in self.devices.values() for e in d.errors]
-
-    @property
-    def ended(self) -> str:
-        """How the run ended, in words."""
-        return ENDINGS.get(self.stop_reason or "", self.stop_reason or "still running")
-
-    @property
-    def passed(self) -> bool:
-        """Checked at least once, every check matched, no device failed."""
-        return self.checks > 0 and self.mismatches == 0 and not self.errors
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pid": self.pid,
-            "stop_reason": self.stop_reason,
-            "returncode": self.returncode,
-            "load_seconds": self.load_seconds,
-            "passed": self.passed,
-            "checks": self.checks,
-            "mismatches": self.mismatches,
-            "devices": {k: asdict(v) for k, v in self.devices.items()},
-            "telemetry": {str(k): v for k, v in self.telemetry.items()},
-            "config": self.config,
-        }
+WORKER_MODULE = "gpulab.workloads.gpu_validation.stress_worker"
 
 
 class StressRun:
@@ -185,7 +70,7 @@ class StressRun:
         cmd = [
             self.python,
             "-m",
-            "gpulab.stress_worker",
+            WORKER_MODULE,
             f"--devices={devices}",
             f"--dtype={c.dtype}",
             f"--size={c.size}",
@@ -373,68 +258,22 @@ class StressRun:
         self.stop()
 
     # -- results ------------------------------------------------------------------------------
-    def load_window(self) -> tuple[float | None, float | None]:
+    def load_window(self) -> tuple[float | None, float]:
         """(first device ready, last report) in time.monotonic() seconds."""
-        ready = [e["t"] for e in self.events("ready")]
-        reports = [e["t"] for e in self.events("interval")]
-        start = min(ready) if ready else None
-        end = max(reports) if reports else (self.ended_at or time.monotonic())
-        return start, end
+        return stress_report.load_window(self.events(), self.ended_at or time.monotonic())
 
     def device_reports(self) -> dict[str, DeviceStress]:
-        result: dict[str, DeviceStress] = {}
-        for event in self.events():
-            device = event.get("device")
-            if device is None:
-                continue
-            stats = result.setdefault(device, DeviceStress(device=device, gpu=event.get("gpu")))
-            if event["event"] == "error":
-                stats.errors.append(event.get("message", "unknown error"))
-            elif event["event"] == "interval":
-                stats.intervals += 1
-                stats.checks += event["checks"]
-                stats.mismatches += event["mismatches"]
-                ratio = event.get("worst_error_ratio")
-                if ratio is not None:
-                    stats.worst_error_ratio = max(stats.worst_error_ratio or 0.0, ratio)
-        for device, stats in result.items():
-            intervals = [
-                e for e in self.events("interval") if e.get("device") == device and e["seconds"] > 0
-            ]
-            steady = intervals[1:] if len(intervals) > 1 else intervals
-            stats.iterations = sum(e["iterations"] for e in intervals)
-            stats.seconds = sum(e["seconds"] for e in intervals)
-            if steady:
-                work = sum(e["iterations"] for e in steady) * self.config.flops_per_product
-                stats.sustained_tflops = work / sum(e["seconds"] for e in steady) / 1e12
-                stats.min_tflops = min(e["tflops"] for e in steady)
-                stats.max_tflops = max(e["tflops"] for e in steady)
-        return result
+        return stress_report.device_reports(self.events(), self.config.flops_per_product)
 
     def summary(self, samples: Sequence[Sample] = (), settle_s: float = 5.0) -> StressSummary:
         """Reports plus telemetry: utilisation over the steady part (after `settle_s`), maxima
         and throttle reasons over the whole load."""
         start, end = self.load_window()
         telemetry: dict[int, dict[str, Any]] = {}
-        if start is not None and end is not None:
-            during = [s for s in samples if start <= s.t <= end and s.gpu in self.config.gpus]
-            steady = [s for s in during if s.t >= start + settle_s] or during
-            whole, settled = summarise(during), summarise(steady)
-            for gpu, stats in whole.items():
-                calm = settled.get(gpu, stats)
-                telemetry[gpu] = {
-                    "samples": stats.samples,
-                    "steady_from_s": settle_s,
-                    "utilization_mean_pct": calm.utilization_pct.mean,
-                    "utilization_min_pct": calm.utilization_pct.min,
-                    "sm_clock_mean_mhz": calm.sm_clock_mhz.mean,
-                    "power_mean_w": calm.power_w.mean,
-                    "power_max_w": stats.power_w.max,
-                    "temperature_max_c": stats.temperature_c.max,
-                    "memory_used_max_mib": stats.memory_used_mib.max,
-                    "slowdown_samples": stats.slowdown_samples,
-                    "throttle_reasons_seen": stats.throttle_reasons_seen,
-                }
+        if start is not None:
+            telemetry = stress_report.telemetry_during(
+                samples, self.config.gpus, start, end, settle_s
+            )
         done = self.events("done")
         return StressSummary(
             pid=self.pid,

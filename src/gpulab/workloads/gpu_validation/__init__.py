@@ -1,0 +1,82 @@
+"""Is this GPU as fast as its datasheet says, and does it stay correct under load?
+
+Matmul TFLOPS per number format, memory and PCIe bandwidth, each against its ceiling; how the GPUs
+are wired and whether their memory is healthy; a sustained stress load in a child process with a
+numerical check. One concern per module:
+
+- `config`: `ValidationConfig` (what the measurements time, `for_profile`) and `StressConfig`;
+- `measurement`: how every figure is timed (warm-up, then a window of calls sized in seconds);
+- `matmul`, `bandwidth`: the measurements; `results`: what one returns;
+- `ceilings`: the datasheet and PCIe-link peaks a figure is a percentage of;
+- `steps`, `summary`: the whole run as steps for a progress bar, and its headline figures;
+- `charts`: the notebook's matmul and stress-rate charts (altair imported when one is drawn);
+- `topology`, `topology_probe`: NVLink/PCIe paths, MIG and ECC state, read from NVML;
+- `stress`, `stress_report`: the child-process runner and what its reports add up to;
+- `stress_worker`, `stress_load`: the child's entry point and the load each device runs.
+
+Windows are kept short on purpose: they measure the rate at the clocks a GPU holds when a load
+starts, which is what a datasheet peak describes. Under minutes of dense load a data-centre GPU
+settles at a lower clock within its power limit; that sustained rate is what the stress test
+reports, next to the power-cap throttle reason that explains the difference. Percentages are of
+the dense datasheet peak (`gpulab.datasheet`) and, for transfers, of the PCIe link NVML reports;
+both are ceilings, never results.
+
+Importing this package is cheap: torch is imported when a measurement first runs.
+"""
+
+from gpulab.workloads.gpu_validation.bandwidth import copy_bandwidth, host_transfer_bandwidth
+from gpulab.workloads.gpu_validation.ceilings import Peaks, peaks_for
+from gpulab.workloads.gpu_validation.charts import stress_rate_chart, throughput_chart
+from gpulab.workloads.gpu_validation.config import (
+    DTYPES,
+    STRESS_DTYPES,
+    StressConfig,
+    ValidationConfig,
+)
+from gpulab.workloads.gpu_validation.devices import device_choices
+from gpulab.workloads.gpu_validation.matmul import matmul_tflops, tf32_matmuls, unsupported_reason
+from gpulab.workloads.gpu_validation.results import BandwidthResult, MatmulResult, Result
+from gpulab.workloads.gpu_validation.steps import Step, validation_steps
+from gpulab.workloads.gpu_validation.stress import (
+    StressRun,
+    active_runs,
+    group_members,
+    stop_all,
+)
+from gpulab.workloads.gpu_validation.stress_report import DeviceStress, StressSummary
+from gpulab.workloads.gpu_validation.summary import ValidationSummary, summarise
+from gpulab.workloads.gpu_validation.topology import PATH_MEANING, Topology
+from gpulab.workloads.gpu_validation.topology_probe import probe_topology
+
+__all__ = [
+    "DTYPES",
+    "PATH_MEANING",
+    "STRESS_DTYPES",
+    "BandwidthResult",
+    "DeviceStress",
+    "MatmulResult",
+    "Peaks",
+    "Result",
+    "Step",
+    "StressConfig",
+    "StressRun",
+    "StressSummary",
+    "Topology",
+    "ValidationConfig",
+    "ValidationSummary",
+    "active_runs",
+    "copy_bandwidth",
+    "device_choices",
+    "group_members",
+    "host_transfer_bandwidth",
+    "matmul_tflops",
+    "peaks_for",
+    "probe_topology",
+    "stop_all",
+    "stress_rate_chart",
+    "summarise",
+    "tf32_matmuls",
+    "throughput_chart",
+    "unsupported_reason",
+    "validation_steps",
+]

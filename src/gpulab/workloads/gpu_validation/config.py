@@ -1,0 +1,105 @@
+"""The workload's settings: what the measurements time (`ValidationConfig`) and what the stress
+test loads (`StressConfig`). Both check themselves on construction, so a notebook's bad input
+fails here, as a `ValueError` naming the setting, before any GPU work starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Measured in this order: the headline format first, on a GPU no earlier measurement has heated.
+DTYPES = ("bf16", "fp16", "fp8", "tf32", "fp32")
+STRESS_DTYPES = ("bf16", "fp16", "fp32")  # formats the stress worker multiplies and checks
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """What to measure and for how long; `for_profile` gives the smoke and full settings.
+
+    The benchmark (`gpulab bench gpu`) runs exactly these sizes, so there is no separate bench
+    mapping.
+    """
+
+    dtypes: tuple[str, ...] = DTYPES
+    sizes: tuple[int, ...] = (2048, 4096, 8192, 12288, 16384)
+    copy_mib: int = 2048  # device buffer copied device -> device
+    transfer_mib: int = 512  # host buffer sent over PCIe each way
+    cpu_size: int = 2048  # the CPU peer's matmul size
+    warmup_s: float = 0.15  # discarded calls: kernel selection, clocks ramping up
+    measure_s: float = 0.3  # timed calls per measurement, in seconds of work
+    min_repeats: int = 10
+    max_repeats: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.dtypes if d not in DTYPES]
+        if unknown:
+            raise ValueError(f"unknown dtype(s) {unknown}; choose from {', '.join(DTYPES)}")
+        if not self.sizes or min(self.sizes) < 1:
+            raise ValueError(f"matmul sizes must be positive, got {self.sizes}")
+        if self.copy_mib < 1 or self.transfer_mib < 1 or self.cpu_size < 1:
+            raise ValueError("buffer sizes and the CPU matmul size must be positive")
+        if self.min_repeats < 1 or self.max_repeats < self.min_repeats:
+            raise ValueError("need 1 <= min_repeats <= max_repeats")
+
+    @classmethod
+    def for_profile(cls, profile: str) -> ValidationConfig:
+        """'smoke': tiny sizes that finish in seconds on a CPU; 'full': sizes for a data-centre GPU."""
+        if profile == "smoke":
+            return cls(
+                sizes=(64, 128),
+                copy_mib=8,
+                transfer_mib=8,
+                cpu_size=128,
+                warmup_s=0.02,
+                measure_s=0.05,
+                min_repeats=3,
+            )
+        if profile == "full":
+            return cls()
+        raise ValueError(f"unknown profile {profile!r}")
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    """What to load and for how long. `gpus` are NVML indices; empty means a CPU load."""
+
+    gpus: tuple[int, ...] = ()
+    duration_s: float = 60.0
+    dtype: str = "bf16"
+    size: int = 8192
+    interval_s: float = 1.0
+    check_every: int = 32
+    cpu_threads: int = 1
+    inject_error_at_check: int = 0  # self-test of the checker: corrupt one product
+
+    def __post_init__(self) -> None:
+        if self.dtype not in STRESS_DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(STRESS_DTYPES)}, got {self.dtype!r}")
+        if self.duration_s <= 0 or self.interval_s <= 0:
+            raise ValueError("duration_s and interval_s must be positive")
+        if self.size < 1 or self.check_every < 1 or self.cpu_threads < 1:
+            raise ValueError("size, check_every and cpu_threads must be at least 1")
+
+    @classmethod
+    def for_machine(
+        cls, gpus: Sequence[int], duration_s: float, cuda_available: bool, **overrides: Any
+    ) -> StressConfig:
+        """bf16 8192³ products on the chosen GPUs, or a small fp32 CPU load without CUDA."""
+        if not cuda_available:
+            return cls(
+                gpus=(), duration_s=duration_s, **{"dtype": "fp32", "size": 256, **overrides}
+            )
+        if not gpus:
+            raise ValueError("choose at least one GPU to stress")
+        return cls(gpus=tuple(gpus), duration_s=duration_s, **overrides)
+
+    @property
+    def on_cpu(self) -> bool:
+        return not self.gpus
+
+    @property
+    def flops_per_product(self) -> float:
+        return 2.0 * self.size**3
