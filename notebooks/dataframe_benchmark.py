@@ -32,36 +32,30 @@ def _():
     import inspect
     import tempfile
     import time
+    from dataclasses import replace
     from pathlib import Path
 
-    import altair as alt
     import marimo as mo
 
     from gpulab.device import probe
     from gpulab.errors import UsageError
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.ui import (
-        error_callout,
-        gpu_card,
-        missing_dependency_callout,
-        read_profile,
-        run_gate,
-    )
+    from gpulab.ui import gpu_card, gpu_step, missing_dependency_callout, read_profile, run_gate
     from gpulab.workloads import dataframes as frames
 
     return (
         Path,
         TelemetrySampler,
         UsageError,
-        alt,
-        error_callout,
         frames,
         gpu_card,
+        gpu_step,
         inspect,
         missing_dependency_callout,
         mo,
         probe,
         read_profile,
+        replace,
         run_gate,
         tempfile,
         time,
@@ -211,16 +205,16 @@ def _(mo):
 
 @app.cell
 def _(frames, profile):
+    # The profile's settings; the controls below change operations, engines, repeats and sizes.
+    base_config = frames.SuiteConfig.for_profile(profile.name)
     size_limit = frames.size_cap()
     size_options = {f"{rows:,} rows": rows for rows in size_limit.allowed()} or {
         f"{frames.SIZES[0]:,} rows": frames.SIZES[0]
     }
     default_sizes = [
-        label
-        for label, rows in size_options.items()
-        if rows in profile.pick((10**4, 10**5), (10**5, 10**6, 10**7))
+        label for label, rows in size_options.items() if rows in base_config.sizes
     ] or list(size_options)[:1]
-    return default_sizes, size_limit, size_options
+    return base_config, default_sizes, size_limit, size_options
 
 
 @app.cell
@@ -269,38 +263,32 @@ def _(default_sizes, frames, mo, size_options, statuses):
 
 @app.cell
 def _(
-    UsageError,
+    base_config,
     engines_input,
-    error_callout,
     frames,
+    gpu_step,
     mo,
     ops_input,
-    profile,
     repeats_input,
+    replace,
     size_limit,
     sizes_input,
 ):
-    try:
-        suite_config = frames.SuiteConfig(
+    with gpu_step("the benchmark"):
+        suite_config = replace(
+            base_config,
             operations=tuple(op for op in frames.OPERATIONS if op in ops_input.value),
             engines=tuple(engines_input.value),
             repeats=repeats_input.value,
-            min_time_s=profile.pick(0.0, 0.25),
+            sizes=tuple(sorted(sizes_input.value)),
         )
-        if not suite_config.operations:
-            raise UsageError("choose at least one operation")
-        if not sizes_input.value:
-            raise UsageError("choose at least one table size")
-    except UsageError as _err:
-        mo.stop(True, error_callout("Invalid settings", _err))
-    chosen_sizes = sorted(sizes_input.value)
     cap_note = mo.md(
         f"Up to **{size_limit.max_rows:,} rows** fit this machine (limited by "
         f"{size_limit.limited_by}: {size_limit.explain(max(frames.SIZES))}). Sizes above the "
         "cap are not offered."
     )
     cap_note
-    return chosen_sizes, suite_config
+    return (suite_config,)
 
 
 @app.cell
@@ -315,9 +303,8 @@ def _(TelemetrySampler):
 def _(
     Path,
     UsageError,
-    chosen_sizes,
-    error_callout,
     frames,
+    gpu_step,
     mo,
     path_input,
     profile,
@@ -332,14 +319,15 @@ def _(
     upload_input,
 ):
     run_gate(run_button, profile, "the benchmark")
-    runs, run_problems = [], []
+    runs = []
     run_origin = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gpulab-dataframes-") as _tmp:
         _workdir = Path(_tmp)
         _use_file = source_input.value == "my file" and not profile.smoke
-        _steps = ["file"] if _use_file else chosen_sizes
+        _steps = ["file"] if _use_file else suite_config.sizes
         for _step in mo.status.progress_bar(_steps, title="Running", show_eta=True):
-            try:
+            _what = "your file" if _use_file else f"{_step:,} rows"
+            with gpu_step(f"the benchmark on {_what}"):
                 if _use_file:
                     _path = Path(path_input.value).expanduser() if path_input.value else None
                     if upload_input.value:
@@ -351,21 +339,9 @@ def _(
                 else:
                     _dataset = frames.prepare_synthetic(_step, _workdir / f"rows-{_step}")
                 runs.append(frames.run_suite(_dataset, suite_config, _workdir, statuses=statuses))
-            except UsageError as _err:
-                run_problems.append(error_callout("Cannot use this data", _err))
-                break
-            except MemoryError as _err:
-                run_problems.append(
-                    error_callout(f"Out of host memory at {_step:,} rows: choose fewer rows", _err)
-                )
-                break
-    run_view = (
-        mo.vstack(run_problems)
-        if run_problems
-        else mo.md(
-            f"Ran {len(runs)} table size(s) in {time.monotonic() - run_origin:.1f} s: "
-            + "; ".join(r.dataset.source for r in runs)
-        )
+    run_view = mo.md(
+        f"Ran {len(runs)} table size(s) in {time.monotonic() - run_origin:.1f} s: "
+        + "; ".join(r.dataset.source for r in runs)
     )
     run_view
     return run_origin, runs
@@ -410,19 +386,22 @@ def _(frames, mo, runs):
 
 
 @app.cell
+def _():
+    # Only the charts below need altair; importing it here keeps it off the first render.
+    import altair as alt
+
+    return (alt,)
+
+
+@app.cell
 def _(mo, runs):
     _mismatches = [
-        (run.dataset.rows, name, op, rec)
-        for run in runs
-        for name, report in run.engines.items()
-        for op, rec in report.records.items()
-        if rec.equality is not None and not rec.equality.ok
+        (run.dataset.rows, name, op, rec) for run in runs for name, op, rec in run.mismatches()
     ]
     _errors = [
         (run.dataset.rows, name, op, rec.error)
         for run in runs
-        for name, report in run.engines.items()
-        for op, rec in report.records.items()
+        for name, op, rec in run.records()
         if rec.error
     ] + [
         (run.dataset.rows, name, "(engine)", report.error)
@@ -430,13 +409,7 @@ def _(mo, runs):
         for name, report in run.engines.items()
         if report.error
     ]
-    _checked = sum(
-        1
-        for run in runs
-        for report in run.engines.values()
-        for rec in report.records.values()
-        if rec.equality is not None
-    )
+    _checked = sum(run.checked() for run in runs)
     _parts = []
     if _mismatches:
         _lines = "\n".join(

@@ -137,12 +137,12 @@ echo "bench exit status $?"
 
 step "figures"
 # Per-op medians and ratios, each GPU result's device->host time (µs resolution) or why it has
-# none, CPU fallbacks in words: gpulab.benchmarks.dataframes.figures (tested on CPU).
+# none, CPU fallbacks in words: gpulab.workloads.dataframes.figures (tested on CPU).
 python3 - "$OUT/dataframes.json" <<'EOF'
 import json
 import sys
 
-from gpulab.benchmarks.dataframes import figures
+from gpulab.workloads.dataframes import figures
 
 print(figures(json.load(open(sys.argv[1]))))
 EOF

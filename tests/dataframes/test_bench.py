@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from gpulab.benchmarks import run_benchmark
-from gpulab.benchmarks.dataframes import figures
+from gpulab.workloads.dataframes import figures
 
 
 def test_bench_reports_per_operation_ratios_and_missing_engines(
@@ -17,6 +17,9 @@ def test_bench_reports_per_operation_ratios_and_missing_engines(
     written = json.loads((tmp_path / "dataframes.json").read_text())
     details = written["details"]
     assert details["rows"] == 10**4
+    # the config that ran: the benchmark's smoke settings, engines narrowed by the variable
+    assert details["config"]["sizes"] == [10**4] and details["config"]["min_time_s"] == 0.02
+    assert details["config"]["engines"] == ["pandas", "polars", "cudf.pandas"]
     groupby = details["operations"]["groupby"]
     pandas_s = groupby["engines"]["pandas"]["median_s"]
     best = groupby["best_engine"]

@@ -95,6 +95,16 @@ def test_importing_the_workload_does_not_import_pandas() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_importing_the_workload_imports_no_dataframe_library() -> None:
+    # A notebook's first cell imports the package: the libraries load inside the functions.
+    code = (
+        "import sys, gpulab.workloads.dataframes; "
+        "print(sorted(m for m in ('pandas', 'polars', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_telemetry_samples_are_tagged_with_the_operation_they_fell_in(
     small_dataset: Dataset, workdir: Path
 ) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from gpulab.benchmarks.dataframes import describe, figures
 from gpulab.workloads.dataframes import (
     Dataset,
     EngineReport,
@@ -24,6 +23,8 @@ from gpulab.workloads.dataframes import (
     OpRecord,
     PandasSession,
     SuiteConfig,
+    describe,
+    figures,
     format_seconds,
     measure_to_host,
     run_engine,
