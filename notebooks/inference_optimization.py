@@ -19,9 +19,9 @@ Models: ResNet-50 (written here from its architecture) and a BERT-base encoder (
 random weights by default (labelled as such), or real ones from a local path or hub id.
 
 Requirements: NVIDIA GPU with >= 8 GiB free for ResNet-50 / BERT-base at batch 64 (bf16 needs
-compute capability 8.0+; CUDA graphs and TensorRT need a GPU). CPU runs the smoke profile (tiny
-models, eager / compile / ONNX Runtime rungs) in about a minute; torch.compile on a CPU needs a C++
-compiler.
+compute capability 8.0+; CUDA graphs and TensorRT need a GPU). A CPU runs the smoke profile: tiny
+models (batch 4, 32 px images or 16 tokens) through the eager, compile and ONNX Runtime rungs;
+torch.compile on a CPU needs a C++ compiler.
 Dependencies: gpulab[inference] (transformers, onnx, onnxscript, onnxruntime); torch-tensorrt for
 the TensorRT rung and onnxruntime-gpu for ONNX Runtime on the GPU (both optional, detected).
 """
@@ -40,30 +40,10 @@ def _():
     import marimo as mo
 
     from gpulab.device import probe
-    from gpulab.errors import MissingDependencyError, UsageError
-    from gpulab.ui import (
-        error_callout,
-        gpu_card,
-        missing_dependency_callout,
-        read_profile,
-        run_gate,
-    )
+    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate
     from gpulab.workloads import inference
 
-    return (
-        MissingDependencyError,
-        UsageError,
-        alt,
-        error_callout,
-        gpu_card,
-        inference,
-        inspect,
-        missing_dependency_callout,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-    )
+    return alt, gpu_card, gpu_step, inference, inspect, mo, probe, read_profile, run_gate
 
 
 @app.cell
@@ -161,41 +141,39 @@ def _(inference, mo):
 
 @app.cell
 def _(inference, mo, profile, system):
+    # Without a GPU the settings start at the smoke sizes: full-size models crawl on a CPU.
     _small = profile.smoke or not system.cuda_available
+    _defaults = inference.LadderConfig.for_profile("smoke" if _small else "full")
+    _models = {
+        "ResNet-50 (CNN)": "resnet50",
+        "BERT-base encoder (transformer)": "bert-base",
+        "tiny ResNet (CPU-sized)": "resnet-tiny",
+        "tiny BERT (CPU-sized)": "bert-tiny",
+    }
     model_choice = mo.ui.dropdown(
-        options={
-            "ResNet-50 (CNN)": "resnet50",
-            "BERT-base encoder (transformer)": "bert-base",
-            "tiny ResNet (CPU-sized)": "resnet-tiny",
-            "tiny BERT (CPU-sized)": "bert-tiny",
-        },
-        value="tiny ResNet (CPU-sized)" if _small else "ResNet-50 (CNN)",
+        options=_models,
+        value=next(label for label, name in _models.items() if name == _defaults.model),
         label="Model",
     )
-    batch_size = mo.ui.number(start=0, stop=1024, step=1, value=4 if _small else 64, label="Batch")
+    batch_size = mo.ui.number(start=0, stop=1024, step=1, value=_defaults.batch, label="Batch")
     resolution = mo.ui.dropdown(
         options=["32", "64", "128", "224", "288"],
-        value="32" if _small else "224",
+        value=str(_defaults.resolution),
         label="Resolution (CNN)",
     )
     seq_len = mo.ui.dropdown(
         options=["16", "32", "64", "128", "256", "512"],
-        value="16" if _small else "128",
+        value=str(_defaults.seq_len),
         label="Sequence length (transformer)",
     )
     fast_precision = mo.ui.dropdown(
         options=list(inference.PRECISIONS),
-        value="fp32" if _small else "bf16",
+        value=_defaults.fast_precision,
         label="Precision of the fast rungs",
-    )
-    _default_rungs = (
-        ["eager-fp32", "compile", "onnxruntime"]
-        if _small
-        else [r for r in inference.RUNG_ORDER if r != "max-autotune"]
     )
     rung_choice = mo.ui.multiselect(
         options=list(inference.RUNG_ORDER),
-        value=_default_rungs,
+        value=list(_defaults.rungs),
         label="Rungs (max-autotune compiles for minutes)",
     )
     weights = mo.ui.text(
@@ -226,10 +204,9 @@ def _(inference, mo, profile, system):
 
 @app.cell
 def _(
-    UsageError,
     batch_size,
-    error_callout,
     fast_precision,
+    gpu_step,
     inference,
     mo,
     model_choice,
@@ -240,8 +217,10 @@ def _(
     system,
     weights,
 ):
-    try:
-        ladder_config = inference.LadderConfig(
+    # The chosen model and sizes; how long each rung is timed comes from the profile.
+    with gpu_step("the ladder"):
+        ladder_config = inference.LadderConfig.for_profile(
+            profile.name,
             model=model_choice.value,
             batch=int(batch_size.value),
             resolution=int(resolution.value),
@@ -250,12 +229,7 @@ def _(
             fast_precision=fast_precision.value,
             weights=weights.value.strip() or None,
             allow_max_autotune="max-autotune" in rung_choice.value,
-            warmup=profile.pick(2, 10),
-            repeats=profile.pick(20, 100),
-            rung_budget_s=profile.pick(1.0, 5.0),
         )
-    except UsageError as _err:
-        mo.stop(True, error_callout("Invalid ladder settings", _err))
     _plan = inference.plan_rungs(ladder_config)
     _added = [r for r in _plan if r not in rung_choice.value]
     _note = (
@@ -289,34 +263,18 @@ def _(
 
 
 @app.cell
-def _(
-    MissingDependencyError,
-    UsageError,
-    error_callout,
-    inference,
-    ladder_config,
-    missing_dependency_callout,
-    mo,
-    profile,
-    run_button,
-    run_gate,
-):
+def _(gpu_step, inference, ladder_config, mo, profile, run_button, run_gate):
     run_gate(run_button, profile, "the ladder")
     _plan = inference.plan_rungs(ladder_config)
-    _problem = None
-    ladder = None
-    with mo.status.progress_bar(total=len(_plan), title="Climbing the ladder") as _bar:
+    with (
+        mo.status.progress_bar(total=len(_plan), title="Climbing the ladder") as _bar,
+        gpu_step("the ladder"),
+    ):
 
         def _report(result, done, total):
             _bar.update(subtitle=f"{result.rung}: {result.status}")
 
-        try:
-            ladder = inference.run_ladder(ladder_config, on_rung=_report)
-        except MissingDependencyError as _err:
-            _problem = missing_dependency_callout(_err)
-        except UsageError as _err:
-            _problem = error_callout("The ladder could not start", _err)
-    mo.stop(ladder is None, _problem)
+        ladder = inference.run_ladder(ladder_config, on_rung=_report)
     _counts = {s: sum(r.status == s for r in ladder.rungs) for s in ("ok", "skipped", "failed")}
     mo.md(
         f"Ran {ladder.model_label}, {ladder.weights_label}, on **{ladder.device}**: "
@@ -542,7 +500,7 @@ def _(inference, inspect, mo):
         "A CUDA graph records every kernel of one forward pass with its arguments and pointers; a "
         "replay launches them all with one call, so the CPU no longer spends microseconds per "
         "kernel. The price: static shapes, and inputs copied into the buffer the graph was "
-        "recorded with. From `gpulab.workloads.inference`:\n\n"
+        "recorded with. From `gpulab.workloads.inference.torch_rungs`:\n\n"
         f"```python\n{inspect.getsource(inference.capture_cuda_graph)}```"
     )
     return

@@ -12,12 +12,17 @@ from gpulab.workloads.inference import LadderConfig, run_ladder
 QUICK = {"warmup": 0, "repeats": 1, "min_repeats": 1, "rung_budget_s": 0.1}
 
 
+def smoke(family: str, **overrides: object) -> LadderConfig:
+    """The smoke bench's ladder (tiny model, on the CPU) with a test's overrides."""
+    return LadderConfig.bench_for_profile("smoke", family, **overrides)
+
+
 @pytest.fixture(scope="module")
 def ladders() -> list:
     rungs = ("eager-fp32", "tf32", "bf16", "tensorrt")
     return [
-        run_ladder(LadderConfig.smoke("cnn", rungs=rungs, fast_precision="bf16", **QUICK)),
-        run_ladder(LadderConfig.smoke("transformer", rungs=rungs, **QUICK)),
+        run_ladder(smoke("cnn", rungs=rungs, fast_precision="bf16", **QUICK)),
+        run_ladder(smoke("transformer", rungs=rungs, **QUICK)),
     ]
 
 
@@ -42,8 +47,15 @@ def test_details_hold_every_rung_of_both_models_and_the_tensorrt_status(ladders:
     assert details["tensorrt"]["status"] == "skipped"
 
 
+def test_details_record_the_config_each_ladder_ran(ladders: list) -> None:
+    recorded = bench.summarise(ladders).details["config"]
+    assert list(recorded) == ["resnet-tiny", "bert-tiny"]
+    assert recorded["resnet-tiny"] == ladders[0].config.to_dict()
+    assert recorded["bert-tiny"]["device"] == "cpu" and recorded["bert-tiny"]["batch"] == 4
+
+
 def test_headline_without_an_fp32_reference_is_a_clear_error(ladders: list) -> None:
-    broken = run_ladder(LadderConfig.smoke("cnn", rungs=("eager-fp32",), **QUICK))
+    broken = run_ladder(smoke("cnn", rungs=("eager-fp32",), **QUICK))
     broken.rungs[0].status, broken.rungs[0].reason = "failed", "planted"
     with pytest.raises(UsageError, match="eager-fp32 reference failed"):
         bench.summarise([broken])

@@ -18,10 +18,15 @@ from gpulab.workloads.inference import (
 QUICK = {"warmup": 0, "repeats": 1, "min_repeats": 1, "rung_budget_s": 0.1}
 
 
+def smoke(family: str, **overrides: object) -> LadderConfig:
+    """The smoke bench's ladder (tiny model, on the CPU) with a test's overrides."""
+    return LadderConfig.bench_for_profile("smoke", family, **overrides)
+
+
 @pytest.fixture(scope="module")
 def smoke_ladder() -> LadderResult:
     """The CI ladder: tiny ResNet, eager FP32 -> torch.compile (inductor) -> ONNX Runtime."""
-    return run_ladder(LadderConfig.smoke("cnn"))
+    return run_ladder(smoke("cnn"))
 
 
 def test_smoke_ladder_measures_eager_compile_and_onnxruntime(smoke_ladder: LadderResult) -> None:
@@ -69,7 +74,7 @@ def _failing_backend(graph_module: torch.fx.GraphModule, example_inputs: list) -
 
 
 def test_rung_with_wrong_output_is_not_verified_and_never_best() -> None:
-    config = LadderConfig.smoke(
+    config = smoke(
         "cnn", rungs=("eager-fp32", "compile"), compile_backend=_corrupting_backend, **QUICK
     )
     result = run_ladder(config)
@@ -80,7 +85,7 @@ def test_rung_with_wrong_output_is_not_verified_and_never_best() -> None:
 
 
 def test_compile_failure_and_unknown_rung_fail_alone_while_the_ladder_goes_on() -> None:
-    config = LadderConfig.smoke(
+    config = smoke(
         "transformer",
         rungs=("eager-fp32", "no-such-rung", "compile", "cuda-graphs", "tensorrt", "onnxruntime"),
         onnx_exporter="torchscript",
@@ -107,7 +112,7 @@ def test_compile_failure_and_unknown_rung_fail_alone_while_the_ladder_goes_on() 
 
 @pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
 def test_both_onnx_exporters_give_verified_onnxruntime_rungs(exporter: str) -> None:
-    config = LadderConfig.smoke(
+    config = smoke(
         "transformer", rungs=("eager-fp32", "onnxruntime"), onnx_exporter=exporter, **QUICK
     )
     rung = run_ladder(config).get("onnxruntime")
@@ -145,7 +150,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error() -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(UsageError, match="no CUDA GPU"):
-        run_ladder(LadderConfig.smoke("cnn", device="cuda"))
+        run_ladder(smoke("cnn", device="cuda"))
 
 
 def test_onnx_providers_prefer_tensorrt_then_cuda_then_cpu() -> None:
@@ -157,6 +162,6 @@ def test_onnx_providers_prefer_tensorrt_then_cuda_then_cpu() -> None:
 
 
 def test_max_autotune_is_opt_in() -> None:
-    config = LadderConfig.smoke("cnn", rungs=("eager-fp32", "max-autotune"), **QUICK)
+    config = smoke("cnn", rungs=("eager-fp32", "max-autotune"), **QUICK)
     rung = run_ladder(config).get("max-autotune")
     assert rung.status == "skipped" and "opt-in" in rung.reason

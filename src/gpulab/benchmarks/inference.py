@@ -6,13 +6,13 @@ ResNet-50 throughput of the fastest rung whose output matched the FP32 reference
 precision's threshold, over eager IEEE-FP32 PyTorch's; all rungs of both models, with their
 precision-matched speed-ups, are in `details`.
 
-max-autotune compiles for minutes per model (H100: 318 s ResNet-50, 138 s BERT-base), so it is opt-in:
-set GPULAB_INFERENCE_MAX_AUTOTUNE=1 to run it; otherwise it is reported as skipped. With it, both
-ladders may outlast one sitting (the device tool allows 10 min a command): GPULAB_INFERENCE_MODELS
-picks the ladders to run, e.g. `resnet50` then `bert-base` in two runs, and
-`gpulab.benchmarks.inference.merge_reports` joins their JSON into one report.
+max-autotune compiles for minutes per model, so it is opt-in: set GPULAB_INFERENCE_MAX_AUTOTUNE=1
+to run it; otherwise it is reported as skipped. With it, both ladders may outlast one sitting (the
+device tool allows 10 min a command): GPULAB_INFERENCE_MODELS picks the ladders to run, e.g.
+`resnet50` then `bert-base` in two runs, and `merge_reports` joins their JSON into one report.
 
 Smoke profile (CPU): tiny ResNet and tiny BERT with the eager, compile and ONNX Runtime rungs.
+The sizes are `LadderConfig.bench_for_profile`'s; `details["config"]` records each ladder's.
 """
 
 from __future__ import annotations
@@ -28,19 +28,19 @@ from gpulab.errors import UsageError
 MAX_AUTOTUNE_ENV = "GPULAB_INFERENCE_MAX_AUTOTUNE"
 MODELS_ENV = "GPULAB_INFERENCE_MODELS"
 FULL_MODELS = ("resnet50", "bert-base")  # the first carries the headline
-GOAL = 6.0  # the issue's target: best verified ResNet-50 rung >= 6x eager FP32
+GOAL = 6.0  # the target: best verified ResNet-50 rung >= 6x eager FP32
 
 
 def configs(profile: str) -> list[Any]:
     """The ladders a profile runs: the CNN first (it carries the headline), then the transformer."""
-    from gpulab.workloads.inference import LadderConfig
+    from gpulab.workloads.inference import FAMILIES, MODELS, LadderConfig
 
     if profile == "smoke":
-        return [LadderConfig.smoke("cnn"), LadderConfig.smoke("transformer")]
+        return [LadderConfig.bench_for_profile(profile, family) for family in FAMILIES]
     autotune = _max_autotune_enabled()
     return [
-        LadderConfig(
-            model=model, batch=64, resolution=224, seq_len=128, allow_max_autotune=autotune
+        LadderConfig.bench_for_profile(
+            profile, MODELS[model].family, model=model, allow_max_autotune=autotune
         )
         for model in selected_models()
     ]
@@ -95,6 +95,7 @@ def summarise(ladders: list[Any]) -> BenchResult:
             else f"runs only with {MAX_AUTOTUNE_ENV}=1 (compile cost)"
         ),
         "ladders": {ladder.config.model: _ladder_details(ladder) for ladder in ladders},
+        "config": {ladder.config.model: ladder.config.to_dict() for ladder in ladders},
     }
     return BenchResult(
         metric=f"{headline.model_label} throughput, best verified rung ({best.rung})",

@@ -1,0 +1,132 @@
+"""The inference optimisation ladder: one model, one input batch, each optimisation measured alone.
+
+A ladder is a list of rungs. Each rung is a *recipe* (precision, memory layout, attention kernel,
+compiler, CUDA graphs, runtime) applied to the same FP32 master weights and run on the same inputs:
+
+    eager-fp32 -> tf32 -> bf16 -> +channels-last / +sdpa -> +compile -> +cuda-graphs
+                                  side rungs: fp16, max-autotune, onnxruntime(-fp16), tensorrt
+
+Every rung is timed apart from its first call and checked against the FP32 reference: a rung
+whose drift exceeds its precision's threshold is *not verified* and never counts as the best
+rung. Speed-ups are reported three ways so each gain is attributed to its cause: against eager
+FP32 (the whole ladder so far), against the eager rung of the *same* precision (what the
+non-precision tricks bought), and against the rung it builds on (what this one step bought).
+
+FP32 here means IEEE FP32: PyTorch lets cuDNN convolutions use TF32 by default, so the eager-fp32
+rung switches TF32 off and the tf32 rung switches it on.
+
+Models are built from their architecture: ResNet (torchvision's module names, so torchvision/timm
+checkpoints load) written here in plain torch, and BERT via `transformers.BertModel`. Random
+weights are the default (labelled as such); `weights=` takes a local path or a hub id.
+
+The package, one concern a module: `presets` (models by name), `rungs` (the catalogue and its
+order), `config` (`LadderConfig`, per profile), `drift` (verification against FP32), `results`,
+`resnet` and `models` (building the models and inputs), `rung_setup`, `torch_rungs`, `onnx_rung`
+and `tensorrt_rung` (one builder per runtime), `ladder` (the runner) and `report` (the table).
+Importing the package loads neither torch nor transformers nor onnx: the torch-backed names below
+are imported on first use, so a notebook can show the rungs and thresholds at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from gpulab.workloads.inference.config import DEFAULT_RUNGS, LadderConfig
+from gpulab.workloads.inference.drift import THRESHOLDS, Drift, DriftThreshold, compare_outputs
+from gpulab.workloads.inference.presets import (
+    FAMILIES,
+    MODELS,
+    BertShape,
+    ModelPreset,
+    ResNetConfig,
+)
+from gpulab.workloads.inference.report import format_ladder
+from gpulab.workloads.inference.results import LadderResult, RungResult
+from gpulab.workloads.inference.rungs import (
+    PRECISIONS,
+    RUNG_ORDER,
+    RUNGS,
+    Recipe,
+    Rung,
+    builds_on,
+    matched_baseline,
+    plan_rungs,
+    recipe_for,
+)
+
+# The submodules that import torch, and the names they give this package (imported on first use).
+_TORCH_BACKED: dict[str, tuple[str, ...]] = {
+    "ladder": ("GPU_MIN_REPEATS", "MIB", "attribute_speedups", "run_ladder", "run_rung"),
+    "models": ("Encoder", "load_cnn", "load_transformer", "prepare_model", "set_attention"),
+    "onnx_rung": ("export_onnx", "onnx_providers", "resolve_exporter"),
+    "resnet": (
+        "RANDOM_RESIDUAL_GAMMA",
+        "Bottleneck",
+        "ResNet",
+        "calibrate_batchnorm",
+        "center_classifier",
+    ),
+    "rung_setup": ("Built", "dtype_of", "place", "tf32_mode"),
+    "torch_rungs": ("capture_cuda_graph",),
+}
+_MODULE_OF = {name: module for module, names in _TORCH_BACKED.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """A torch-backed name, imported from its submodule the first time it is asked for."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "DEFAULT_RUNGS",
+    "FAMILIES",
+    "GPU_MIN_REPEATS",
+    "MIB",
+    "MODELS",
+    "PRECISIONS",
+    "RANDOM_RESIDUAL_GAMMA",
+    "RUNGS",
+    "RUNG_ORDER",
+    "THRESHOLDS",
+    "BertShape",
+    "Bottleneck",
+    "Built",
+    "Drift",
+    "DriftThreshold",
+    "Encoder",
+    "LadderConfig",
+    "LadderResult",
+    "ModelPreset",
+    "Recipe",
+    "ResNet",
+    "ResNetConfig",
+    "Rung",
+    "RungResult",
+    "attribute_speedups",
+    "builds_on",
+    "calibrate_batchnorm",
+    "capture_cuda_graph",
+    "center_classifier",
+    "compare_outputs",
+    "dtype_of",
+    "export_onnx",
+    "format_ladder",
+    "load_cnn",
+    "load_transformer",
+    "matched_baseline",
+    "onnx_providers",
+    "place",
+    "plan_rungs",
+    "prepare_model",
+    "recipe_for",
+    "resolve_exporter",
+    "run_ladder",
+    "run_rung",
+    "set_attention",
+    "tf32_mode",
+]
