@@ -1,4 +1,7 @@
-"""Every notebook in notebooks/ through `gpulab test --profile smoke`, and once in Chromium.
+"""Every notebook in notebooks/ through `gpulab test --profile smoke`, and in Chromium twice: as
+an app (`marimo run`: first render, no cell errors) and as a new user meets it in `gpulab serve`
+(cheap cells run on open, the profile named, every run button pressed and finished within two
+minutes under the served CPU defaults, nothing clipped at 1280 px, the file unchanged by saving).
 
 Smoke must pass, or skip with a stated reason (a deliberate `mo.stop`, e.g. "needs a GPU"). Results
 and screenshots go to reports/test-local/ (gitignored), the folder CI keeps as its artifact.
@@ -13,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from gpulab.profiles import default_for_this_machine
 from gpulab.qa.discovery import is_notebook
 from gpulab.qa.runner.browser import check_notebook
+from gpulab.qa.runner.user_session import use_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_DIR = ROOT / "reports" / "test-local"
 NOTEBOOKS = [path for path in sorted((ROOT / "notebooks").glob("*.py")) if is_notebook(path)]
 SMOKE_TIMEOUT_S = "300"
+PRESS_LIMIT_S = 120.0
 
 
 def _name(path: Path) -> str:
@@ -62,3 +68,21 @@ def test_pressing_run_in_the_inference_notebook_draws_its_charts() -> None:
     seen = check_notebook(notebook, screenshot, click="Run the ladder", timeout=240)
     assert seen.errors == []
     assert seen.click_s is not None
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("browser_ready")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_name)
+def test_a_new_user_can_press_every_run_button_in_gpulab_serve(notebook: Path) -> None:
+    screenshot = REPORT_DIR / "screenshots" / f"{notebook.stem}.served.png"
+    profile = default_for_this_machine()
+    seen = use_notebook(notebook, screenshot, expect_profile=profile, press_timeout=PRESS_LIMIT_S)
+    for press in seen.presses:
+        print(f"{_name(notebook)}: pressed {press.label!r}: {press.seconds} s")
+    assert seen.errors == []
+    assert seen.ran_on_open > 0, "no cell ran when the notebook opened"
+    assert seen.profile_line, f"the page does not name the profile ({profile})"
+    assert seen.presses, "the notebook has no run button to press"
+    assert [p for p in seen.presses if p.errors or p.seconds is None] == []
+    assert seen.clipped == []
+    assert seen.changed_on_disk is False, "opening and saving the notebook in the editor changed it"

@@ -79,3 +79,9 @@ def test_the_failed_steps_tensors_are_freed() -> None:
         work()
     gc.collect()
     assert alive[0]() is None
+
+
+def test_a_failed_step_can_say_the_results_below_are_kept() -> None:
+    text = _stopped_text(gpu_step("the sweep", results_kept=True), ValueError("no sizes chosen"))
+    assert "no sizes chosen" in text
+    assert "still those of the last run that finished" in text

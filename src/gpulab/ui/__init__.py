@@ -11,6 +11,7 @@ from gpulab.ui.callouts import (
 )
 from gpulab.ui.gate import require_gpu, run_gate
 from gpulab.ui.gpu_card import gpu_card
+from gpulab.ui.guide import run_guide
 from gpulab.ui.monitor import telemetry_chart, telemetry_panel
 from gpulab.ui.step import failure_callout, gpu_step
 
@@ -25,6 +26,7 @@ __all__ = [
     "oom_callout",
     "read_profile",
     "require_gpu",
+    "run_guide",
     "run_gate",
     "telemetry_chart",
     "telemetry_panel",

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from gpulab.device import SystemInfo, probe
+from gpulab.profiles import Profile
 
 
-def gpu_card(info: SystemInfo | None = None) -> Any:
+def gpu_card(info: SystemInfo | None = None, profile: Profile | None = None) -> Any:
+    """The GPUs (or their absence), the software versions, and the profile the notebook runs."""
     import marimo as mo
 
     info = info or probe()
+    card = _devices(mo, info)
+    if profile is None:
+        return card
+    return mo.vstack([card, mo.md(profile.describe()).style(font_size="0.9em")])
+
+
+def _devices(mo: Any, info: SystemInfo) -> Any:
     versions = (
         f"torch {info.torch_version} (CUDA {info.torch_cuda_version or 'none'}) · "
         f"driver {info.driver_version or 'n/a'} · CUDA driver {info.cuda_driver_version or 'n/a'}"

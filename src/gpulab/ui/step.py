@@ -39,14 +39,21 @@ def failure_callout(what: str, err: BaseException) -> Any:
 class gpu_step:  # noqa: N801 - used like a function: `with gpu_step("training"): ...`
     """Run the block; on failure release GPU memory, show a callout and stop the cell.
 
-    `failed` holds the (structured) error after a failure, for a caller that catches the stop to
-    keep earlier results on screen; `suggestions` replace the OOM callout's generic tips.
+    `suggestions` replace the OOM callout's generic tips. `results_kept=True` says in the callout
+    that the results shown below are still those of the last run that finished: the notebook keeps
+    them in `mo.state`, set only after a step succeeds, so a failed run never wipes them.
+    `failed` holds the (structured) error after a failure.
     """
 
     def __init__(
-        self, what: str, suggestions: Sequence[str] = DEFAULT_SUGGESTIONS, device: Any = None
+        self,
+        what: str,
+        suggestions: Sequence[str] = DEFAULT_SUGGESTIONS,
+        device: Any = None,
+        results_kept: bool = False,
     ) -> None:
         self.what = what
+        self.results_kept = results_kept
         self.failed: BaseException | None = None
         self._oom = oom_guard(suggestions, device)
 
@@ -68,5 +75,9 @@ class gpu_step:  # noqa: N801 - used like a function: `with gpu_step("training")
             self.failed = exc
         import marimo as mo
 
-        mo.stop(True, failure_callout(self.what, self.failed))
+        callout = failure_callout(self.what, self.failed)
+        if self.results_kept:
+            note = mo.md("_The results below are still those of the last run that finished._")
+            callout = mo.vstack([callout, note])
+        mo.stop(True, callout)
         return False  # not reached: mo.stop raises

@@ -80,11 +80,11 @@ def chromium_path() -> str:
 
 def ensure_available() -> None:
     """Fail fast, before any notebook runs, where Playwright or Chromium is missing."""
-    _sync_playwright()
+    sync_playwright_or_hint()
     chromium_path()
 
 
-def _sync_playwright() -> Any:
+def sync_playwright_or_hint() -> Any:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -94,13 +94,13 @@ def _sync_playwright() -> Any:
     return sync_playwright
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(server: subprocess.Popen[bytes], port: int, deadline: float) -> str | None:
+def wait_healthy(server: subprocess.Popen[bytes], port: int, deadline: float) -> str | None:
     """None once the server answers /health; otherwise why not."""
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -131,7 +131,7 @@ def _settle(page: Any, quiet_ms: int, cap_s: float) -> None:
         page.evaluate(f"Promise.race([({_QUIET_JS})({quiet_ms}), {cap}])")
 
 
-def _console_error(text: str) -> str | None:
+def console_error(text: str) -> str | None:
     if "[STDERR]" not in text:
         return None
     match = _CONSOLE_ERROR.search(text)
@@ -158,10 +158,10 @@ def check_notebook(
     `click`: the label of a button to press after the first render; then `wait_for` must appear.
     `args` go to the notebook (mo.cli_args()); none by default, as for a user opening it.
     """
-    sync_playwright = _sync_playwright()
+    sync_playwright = sync_playwright_or_hint()
     executable = chromium_path()
     result = BrowserResult()
-    port = _free_port()
+    port = free_port()
     token = secrets.token_urlsafe(18)
     with tempfile.TemporaryDirectory(prefix="gpulab-browser-") as tmp:
         token_file = Path(tmp) / "token"
@@ -185,7 +185,7 @@ def check_notebook(
             )
         deadline = time.monotonic() + timeout
         try:
-            problem = _wait_healthy(server, port, deadline)
+            problem = wait_healthy(server, port, deadline)
             if problem:
                 result.errors.append(problem)
             else:
@@ -238,7 +238,7 @@ def _drive(
             page.on(
                 "console",
                 lambda message: (
-                    (found := _console_error(message.text)) and result.errors.append(found)
+                    (found := console_error(message.text)) and result.errors.append(found)
                 ),
             )
             start = time.monotonic()
