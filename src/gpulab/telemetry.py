@@ -1,8 +1,8 @@
 """Background NVML sampling, so charts and benchmarks see values *during* a run.
 
-A snapshot before and after an operation says nothing about what happened in between (the
-predecessor's "GPU timeline" was two snapshots). The sampler reads every GPU at a fixed interval on
-a daemon thread into a bounded history; notebooks chart it, benchmarks summarise it.
+A snapshot before and after an operation says nothing about what happened in between. The
+sampler reads every GPU at a fixed interval on a daemon thread into a bounded history; notebooks
+chart it, benchmarks summarise it.
 """
 
 from __future__ import annotations

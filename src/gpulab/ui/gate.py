@@ -1,7 +1,7 @@
 """Run gates: expensive cells wait for a button, except in headless profile runs (CI, GPU tests).
 
 `mo.ui.run_button().value` is False when no browser is attached, so a gate on the button alone
-would mean no training or benchmark ever runs in a headless test (the predecessor's mistake).
+would mean no training or benchmark ever runs in a headless test.
 """
 
 from __future__ import annotations
