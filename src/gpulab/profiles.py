@@ -58,6 +58,7 @@ class Profile:
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     source: str = "default"  # where the name came from: "notebook args", ENV_VAR or "default"
+    interactive: bool = False  # a browser is attached (marimo edit / run): buttons can be pressed
 
     @property
     def smoke(self) -> bool:
@@ -65,9 +66,13 @@ class Profile:
 
     @property
     def autorun(self) -> bool:
-        """Run gated cells without a button press: smoke runs, and any profile named explicitly on
-        the command line (`gpulab test --profile full` must execute the full workload headless)."""
-        return self.smoke or "profile" in self.args
+        """Run gated cells without a button press: any profile named in the notebook's arguments
+        (`gpulab test --profile full` must execute the full workload headless), and smoke where no
+        browser can press a button (a script, pytest). A notebook served to a browser waits for
+        its buttons whatever its profile: `gpulab serve` picks smoke sizes, not an automatic run."""
+        return "profile" in self.args or "smoke" in self.args or (
+            self.smoke and not self.interactive
+        )
 
     def pick(self, smoke: Any, full: Any) -> Any:
         """The smoke or the full value of a setting: `profile.pick(64, 8192)`."""
@@ -112,7 +117,8 @@ def read_profile(default: str = FULL) -> Profile:
         name, source = default, "default"
         if mo.app_meta().mode == "test":
             name, source = SMOKE, "pytest"
+    interactive = mo.app_meta().mode in ("edit", "run")
     try:
-        return Profile(name=check(name), args=args, source=source)
+        return Profile(name=check(name), args=args, source=source, interactive=interactive)
     except UsageError as err:
         raise ValueError(str(err)) from None

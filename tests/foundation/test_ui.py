@@ -142,3 +142,14 @@ def test_panel_explains_missing_telemetry() -> None:
     if sampler.available:
         pytest.skip("NVML present: this describes machines without it")
     assert "Live telemetry unavailable" in html(telemetry_panel(sampler))
+
+
+def test_a_served_smoke_profile_waits_for_its_buttons() -> None:
+    from gpulab.profiles import Profile
+
+    served = Profile("smoke", source="$GPULAB_PROFILE", interactive=True)
+    script = Profile("smoke", source="$GPULAB_PROFILE", interactive=False)
+    headless_full = Profile("full", args={"profile": "full"}, source="notebook args")
+    assert not served.autorun
+    assert script.autorun and headless_full.autorun
+    assert not Profile("full", interactive=False).autorun

@@ -25,20 +25,22 @@ class work_progress:  # noqa: N801 - used like a function: `with work_progress(.
         self.title = title
         self.subtitle = subtitle
         self.estimator = EtaEstimator(total=total)
+        self._context: Any = None  # marimo's progress_bar; its __enter__ gives the bar to update
         self._bar: Any = None
         self._ticks = 0
 
     def __enter__(self) -> work_progress:
         import marimo as mo
 
-        self._bar = mo.status.progress_bar(
+        self._context = mo.status.progress_bar(
             total=_TICKS,
             title=self.title,
             subtitle=self.subtitle or self.estimator.describe(),
             show_eta=False,
             show_rate=False,
             remove_on_exit=True,
-        ).__enter__()
+        )
+        self._bar = self._context.__enter__()
         return self
 
     def __call__(self, done: float, total: float | None = None, note: str = "") -> None:
@@ -58,5 +60,5 @@ class work_progress:  # noqa: N801 - used like a function: `with work_progress(.
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(exc_type, exc, tb)
+        if self._context is not None:
+            self._context.__exit__(exc_type, exc, tb)
