@@ -31,22 +31,28 @@ app = marimo.App(width="medium")
 def _():
     import inspect
     import tempfile
-    import time
-    from dataclasses import replace
     from pathlib import Path
 
     import marimo as mo
 
     from gpulab.device import probe
-    from gpulab.errors import UsageError
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.ui import gpu_card, gpu_step, missing_dependency_callout, read_profile, run_gate
+    from gpulab.ui import (
+        failure_callout,
+        gpu_card,
+        gpu_step,
+        missing_dependency_callout,
+        read_profile,
+        run_gate,
+        run_guide,
+    )
+    from gpulab.ui.progress import work_progress
     from gpulab.workloads import dataframes as frames
 
     return (
         Path,
         TelemetrySampler,
-        UsageError,
+        failure_callout,
         frames,
         gpu_card,
         gpu_step,
@@ -55,10 +61,10 @@ def _():
         mo,
         probe,
         read_profile,
-        replace,
         run_gate,
+        run_guide,
         tempfile,
-        time,
+        work_progress,
     )
 
 
@@ -88,10 +94,23 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, probe, read_profile):
+def _(gpu_card, mo, probe, read_profile, run_guide):
     profile = read_profile()
     system = probe(use_torch=False)
-    gpu_card(system)
+    _guide = run_guide(
+        profile,
+        [
+            (
+                "Run the benchmark",
+                "prepares each chosen table size (or reads your file), runs every chosen "
+                "operation on pandas and on every chosen engine with warm-up and repeats, and "
+                "checks each result against pandas; a progress bar shows the work left. The "
+                "results, charts and summary below fill in when it finishes, and a failed run "
+                "leaves the last results in place with the error above them.",
+            )
+        ],
+    )
+    mo.vstack([gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -132,7 +151,17 @@ def _(frames, missing_dependency_callout, mo):
                 kind="warn",
             )
         )
-    engines_view = mo.vstack([mo.ui.table(_rows, selection=None), *_notes])
+    engines_view = mo.vstack(
+        [
+            mo.ui.table(
+                _rows,
+                selection=None,
+                wrapped_columns=["how it runs"],
+                column_widths={"how it runs": 480},
+            ),
+            *_notes,
+        ]
+    )
     engines_view
     return (statuses,)
 
@@ -177,18 +206,19 @@ def _(mo):
 
     - **Warm-up, then repeats.** The first call pays for CUDA context creation, kernel compilation
       (JIT) and memory-pool growth, so it is run and discarded. Then at least three timed calls —
-      more for fast operations, until 0.25 s were measured — give a **median** and a
-      **p10–p90 spread**.
+      in the full profile more for fast operations, until 0.25 s were measured — give a
+      **median** and a **p10–p90 spread**; a timing whose p99 is far above its median is marked
+      *noisy* beside it.
     - **Synchronise before the clock stops.** cuDF launches GPU kernels asynchronously; the timed
       call ends with `cudaDeviceSynchronize()`, so the time is the time to a finished result.
     - **Device → host apart.** A cudf.pandas result stays in GPU memory. Converting it to a host
       pandas object (`result.as_cpu_object()`, a fresh cuDF → pandas copy on every call) is timed
       separately (the *to host* column), never hidden inside the operation. Two untimed
       conversions come first: if they hand back the very same object, the data was already in
-      host memory (for example, the op fell back to the CPU) and there is nothing to time, so the *note*
-      column says so instead of showing a meaningless few microseconds. The polars GPU engine
-      always takes host data in and returns host data, so its times *include* both copies; its
-      input round trip is reported with the engine.
+      host memory (for example, the op fell back to the CPU) and there is nothing to time, so the
+      notes below the results table say so instead of showing a meaningless few microseconds.
+      The polars GPU engine always takes host data in and returns host data, so its times
+      *include* both copies; its input round trip is reported with the engine.
     - **Fallbacks are findings.** When cuDF cannot run a call, cudf.pandas quietly runs pandas on
       the CPU instead, copying the data it needs to host memory first. The answer stays right,
       but the time can be *slower* than plain pandas. Each such op is named, with the function
@@ -235,7 +265,9 @@ def _(default_sizes, frames, mo, size_options, statuses):
         options=["synthetic table", "my file"], value="synthetic table", label="data"
     )
     path_input = mo.ui.text(
-        placeholder="path to a .parquet or .csv file", label="file path", full_width=True
+        placeholder="path to a .parquet or .csv file (used when data is 'my file')",
+        label="file path",
+        full_width=True,
     )
     upload_input = mo.ui.file(filetypes=[".parquet", ".csv"], label="or upload a file")
     run_button = mo.ui.run_button(label="Run the benchmark")
@@ -243,8 +275,8 @@ def _(default_sizes, frames, mo, size_options, statuses):
         [
             mo.hstack([sizes_input, ops_input], justify="start"),
             mo.hstack([engines_input, repeats_input], justify="start"),
-            source_input,
-            mo.hstack([path_input, upload_input], justify="start"),
+            mo.hstack([source_input, upload_input], justify="start"),
+            path_input,
             run_button,
         ]
     )
@@ -263,32 +295,44 @@ def _(default_sizes, frames, mo, size_options, statuses):
 
 @app.cell
 def _(
-    base_config,
     engines_input,
     frames,
-    gpu_step,
     mo,
     ops_input,
-    repeats_input,
-    replace,
+    path_input,
     size_limit,
     sizes_input,
+    source_input,
+    upload_input,
 ):
-    with gpu_step("the benchmark"):
-        suite_config = replace(
-            base_config,
-            operations=tuple(op for op in frames.OPERATIONS if op in ops_input.value),
-            engines=tuple(engines_input.value),
-            repeats=repeats_input.value,
-            sizes=tuple(sorted(sizes_input.value)),
-        )
-    cap_note = mo.md(
+    # What the controls chose, checked before anything runs: an empty choice is named here.
+    use_file = source_input.value == "my file"
+    _problems = frames.selection_problems(
+        sizes_input.value,
+        ops_input.value,
+        engines_input.value,
+        use_file,
+        path_input.value,
+        bool(upload_input.value),
+    )
+    _cap = mo.md(
         f"Up to **{size_limit.max_rows:,} rows** fit this machine (limited by "
         f"{size_limit.limited_by}: {size_limit.explain(max(frames.SIZES))}). Sizes above the "
         "cap are not offered."
     )
-    cap_note
-    return (suite_config,)
+    selection_view = mo.vstack(
+        [*(mo.callout(mo.md(text), kind=kind) for kind, text in _problems), _cap]
+    )
+    selection_view
+    return (use_file,)
+
+
+@app.cell
+def _(mo):
+    # The last results that finished: set only by a run that produced some, so a failed or
+    # invalid run leaves them on screen below its error.
+    get_results, set_results = mo.state(None)
+    return get_results, set_results
 
 
 @app.cell
@@ -302,49 +346,66 @@ def _(TelemetrySampler):
 @app.cell
 def _(
     Path,
-    UsageError,
+    base_config,
+    engines_input,
+    failure_callout,
     frames,
     gpu_step,
     mo,
+    ops_input,
     path_input,
     profile,
+    repeats_input,
     run_button,
     run_gate,
+    set_results,
     size_limit,
-    source_input,
+    sizes_input,
     statuses,
-    suite_config,
     tempfile,
-    time,
     upload_input,
+    use_file,
+    work_progress,
 ):
     run_gate(run_button, profile, "the benchmark")
-    runs = []
-    run_origin = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="gpulab-dataframes-") as _tmp:
-        _workdir = Path(_tmp)
-        _use_file = source_input.value == "my file" and not profile.smoke
-        _steps = ["file"] if _use_file else suite_config.sizes
-        for _step in mo.status.progress_bar(_steps, title="Running", show_eta=True):
-            _what = "your file" if _use_file else f"{_step:,} rows"
-            with gpu_step(f"the benchmark on {_what}"):
-                if _use_file:
-                    _path = Path(path_input.value).expanduser() if path_input.value else None
-                    if upload_input.value:
-                        _path = _workdir / upload_input.name(0)
-                        _path.write_bytes(upload_input.contents(0))
-                    if _path is None:
-                        raise UsageError("give a file path or upload a file")
-                    _dataset = frames.prepare_file(_path, _workdir / "data", size_limit.max_rows)
-                else:
-                    _dataset = frames.prepare_synthetic(_step, _workdir / f"rows-{_step}")
-                runs.append(frames.run_suite(_dataset, suite_config, _workdir, statuses=statuses))
-    run_view = mo.md(
-        f"Ran {len(runs)} table size(s) in {time.monotonic() - run_origin:.1f} s: "
-        + "; ".join(r.dataset.source for r in runs)
-    )
+    with gpu_step("the benchmark", results_kept=True):
+        _config = frames.chosen_config(
+            base_config,
+            sizes_input.value,
+            ops_input.value,
+            engines_input.value,
+            repeats_input.value,
+            use_file,
+        )
+        with tempfile.TemporaryDirectory(prefix="gpulab-dataframes-") as _tmp:
+            if use_file:
+                _uploaded = bool(upload_input.value)
+                _file = frames.chosen_file(
+                    path_input.value,
+                    Path(_tmp),
+                    upload_input.name(0) if _uploaded else None,
+                    upload_input.contents(0) if _uploaded else None,
+                )
+                _tables = [frames.file_table(_file, size_limit.max_rows)]
+            else:
+                _tables = frames.synthetic_tables(_config.sizes)
+            _work = frames.planned_work(_tables, _config, statuses)
+            with work_progress("Running the benchmark", _work) as _bar:
+                _run = frames.run_tables(_tables, _config, Path(_tmp), statuses, _bar)
+        if _run.error is not None and not _run.runs:
+            raise _run.error  # nothing finished: the last results stay as they were
+    set_results(_run)
+    if _run.error is None:
+        run_view = mo.md(_run.summary())
+    else:  # some tables finished before the failure: they are the results below
+        run_view = mo.vstack(
+            [
+                failure_callout(f"the benchmark on {_run.failed}", _run.error),
+                mo.md(f"_{_run.kept_note()}_"),
+            ]
+        )
     run_view
-    return run_origin, runs
+    return
 
 
 @app.cell
@@ -352,49 +413,67 @@ def _(mo):
     mo.md(r"""
     ## 4. Results
 
-    One row per engine and operation, for every size. *speedup* is pandas' median time divided by
-    the engine's; it is left empty when the result did not match pandas. *to host* is the
-    device → host copy of a GPU result, timed apart; *note* says when an op ran on the CPU under
-    cudf.pandas (a fallback) or why a copy was not timed.
+    One row per table size, operation and engine: the **median** time with its **p10–p90**
+    spread over the timed **runs**, and a **noise** warning when the slowest runs are far above
+    the median. *vs pandas* is pandas' median time divided by the engine's; it is left empty
+    when the result did not match pandas. *to host* (shown once a GPU engine ran) is the
+    device → host copy of a GPU result, timed apart. The notes below the table say why a copy
+    was not timed or an operation was skipped.
     """)
     return
 
 
 @app.cell
-def _(frames, mo, runs):
+def _(get_results):
+    # The last results that finished (see the state above), read by every cell below.
+    shown = get_results()
+    runs = shown.runs if shown is not None else []
     result_rows = [row for _run in runs for row in _run.rows()]
-    _table = [
-        {
-            "rows": r["rows"],
-            "operation": r["op"],
-            "engine": r["label"],
-            "median ms": None if r["median_s"] is None else round(r["median_s"] * 1e3, 3),
-            "p10–p90 ms": None
-            if r["median_s"] is None
-            else f"{r['p10_s'] * 1e3:.3f}–{r['p90_s'] * 1e3:.3f}",
-            "repeats": r["repeats"],
-            "to host": "" if r["to_host_s"] is None else frames.format_seconds(r["to_host_s"]),
-            "speedup vs pandas": None if r["speedup"] is None else round(r["speedup"], 2),
-            "check": r["status"],
-            "note": "; ".join(n for n in (r["note"], r["to_host_note"]) if n),
-        }
-        for r in result_rows
-    ]
-    results_table = mo.ui.table(_table, selection=None, page_size=20)
-    results_table
-    return (result_rows,)
+    return result_rows, runs, shown
 
 
 @app.cell
-def _():
+def _(frames, mo, runs, shown):
+    if shown is None:
+        results_view = mo.md("No results yet: press **Run the benchmark** above.")
+    else:
+        _notes = frames.result_notes(runs)
+        results_view = mo.vstack(
+            [
+                mo.md(f"_{shown.summary()}_"),
+                mo.ui.table(
+                    frames.result_table(runs),
+                    selection=None,
+                    page_size=20,
+                    wrapped_columns=["noise"],
+                ),
+                mo.md("\n".join(_notes)),
+            ]
+        )
+    results_view
+    return
+
+
+@app.cell
+def _(frames):
     # Only the charts below need altair; importing it here keeps it off the first render.
     import altair as alt
 
-    return (alt,)
+    def engine_color(rows):
+        """Each engine in its own colour in every chart; the legend below, names in full."""
+        _domain, _range = frames.engine_colors([r["engine"] for r in rows])
+        return alt.Color(
+            "engine:N",
+            title="engine",
+            scale=alt.Scale(domain=_domain, range=_range),
+            legend=alt.Legend(orient="bottom", labelLimit=0),
+        )
+
+    return alt, engine_color
 
 
 @app.cell
-def _(mo, runs):
+def _(frames, mo, runs):
     _mismatches = [
         (run.dataset.rows, name, op, rec) for run in runs for name, op, rec in run.mismatches()
     ]
@@ -409,8 +488,10 @@ def _(mo, runs):
         for name, report in run.engines.items()
         if report.error
     ]
-    _checked = sum(run.checked() for run in runs)
+    _verdict = frames.check_verdict(runs)
     _parts = []
+    if _verdict is not None:
+        _parts.append(mo.callout(mo.md(_verdict[1]), kind=_verdict[0]))
     if _mismatches:
         _lines = "\n".join(
             f"- {rows:,} rows, **{name}** `{op}`: {rec.equality.summary}; first differences: "
@@ -419,10 +500,6 @@ def _(mo, runs):
         )
         _parts.append(
             mo.callout(mo.md(f"**Results that differ from pandas**\n\n{_lines}"), kind="danger")
-        )
-    else:
-        _parts.append(
-            mo.callout(mo.md(f"All {_checked} checked results match pandas."), kind="success")
         )
     if _errors:
         _lines = "\n".join(f"- {r:,} rows, **{n}** `{o}`: `{e[:300]}`" for r, n, o, e in _errors)
@@ -451,22 +528,22 @@ def _(mo, runs):
 
 
 @app.cell
-def _(alt, mo, result_rows):
+def _(alt, engine_color, mo, result_rows):
     _largest = max((r["rows"] for r in result_rows), default=0)
     _data = [r for r in result_rows if r["rows"] == _largest and r["median_s"] is not None]
     # A dot per median and a line from p10 to p90 (bars cannot start at 0 on a log axis).
     _base = alt.Chart(alt.Data(values=_data)).encode(
-        y=alt.Y("label:N", title=None),
-        color=alt.Color("label:N", title="engine"),
+        y=alt.Y("engine:N", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        color=engine_color(_data),
     )
     _medians = _base.mark_point(filled=True, size=70).encode(
         x=alt.X("median_s:Q", title="median seconds (log)", scale=alt.Scale(type="log")),
-        tooltip=["label:N", "op:N", "median_s:Q", "p10_s:Q", "p90_s:Q", "repeats:Q", "status:N"],
+        tooltip=["engine:N", "op:N", "median_s:Q", "p10_s:Q", "p90_s:Q", "repeats:Q", "status:N"],
     )
     _spread = _base.mark_rule(strokeWidth=2).encode(x="p10_s:Q", x2="p90_s:Q")
     time_chart = (
         (_spread + _medians)
-        .properties(width=260, height=110)
+        .properties(width=250, height=90)
         .facet(facet=alt.Facet("op:N", title=None), columns=3)
         .resolve_scale(x="independent")
         .properties(title=f"Time per operation at {_largest:,} rows (dot: median, line: p10–p90)")
@@ -477,58 +554,82 @@ def _(alt, mo, result_rows):
 
 
 @app.cell
-def _(alt, mo, result_rows):
+def _(alt, engine_color, frames, mo, result_rows, runs):
     _largest = max((r["rows"] for r in result_rows), default=0)
     _data = [
         r
         for r in result_rows
         if r["rows"] == _largest and r["speedup"] is not None and r["engine"] != "pandas"
     ]
+    _cpu_only = " (CPU engines only: no GPU engine ran)" if frames.cpu_only_note(runs) else ""
     _bars = (
         alt.Chart(alt.Data(values=_data))
         .mark_bar()
         .encode(
-            x=alt.X("op:N", title=None),
-            xOffset="label:N",
+            x=alt.X("op:N", title=None, axis=alt.Axis(labelAngle=-30)),
+            xOffset="engine:N",
             y=alt.Y("speedup:Q", title="speedup vs pandas (log)", scale=alt.Scale(type="log")),
             y2=alt.datum(1),  # bars grow up or down from parity (1x), not from 0
-            color=alt.Color("label:N", title="engine"),
-            tooltip=["label:N", "op:N", "speedup:Q", "status:N", "note:N"],
+            color=engine_color(_data),
+            tooltip=["engine:N", "op:N", "speedup:Q", "status:N", "note:N"],
         )
     )
     _parity = alt.Chart(alt.Data(values=[{"y": 1}])).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
     speedup_chart = (_bars + _parity).properties(
-        width=640, height=260, title=f"Speedup vs pandas at {_largest:,} rows (dashed: parity)"
+        width=760,
+        height=240,
+        title=f"Speedup vs pandas at {_largest:,} rows{_cpu_only} (dashed: parity)",
     )
     _view = (
-        mo.ui.altair_chart(speedup_chart) if _data else mo.md("No speedups yet (only pandas ran).")
+        mo.ui.altair_chart(speedup_chart)
+        if _data
+        else mo.md("No speedups yet: no engine besides pandas produced a matching result.")
     )
     _view
     return
 
 
 @app.cell
-def _(alt, mo, result_rows):
+def _(alt, engine_color, mo, result_rows, runs):
     _data = [r for r in result_rows if r["median_s"] is not None]
-    _sizes = {r["rows"] for r in _data}
+    _sizes = sorted({r["rows"] for r in _data})
+    _base = alt.Chart(alt.Data(values=_data)).encode(
+        x=alt.X(
+            "rows:Q",
+            scale=alt.Scale(type="log"),
+            title="rows (log)",
+            axis=alt.Axis(values=_sizes, format="~s"),
+        ),
+        color=engine_color(_data),
+    )
+    _lines = _base.mark_line(point=True).encode(
+        y=alt.Y(
+            "median_s:Q",
+            scale=alt.Scale(type="log"),
+            title="median s (log)",
+            axis=alt.Axis(tickCount=4, format="~g"),
+        ),
+        tooltip=["engine:N", "op:N", "rows:Q", "median_s:Q", "p10_s:Q", "p90_s:Q"],
+    )
+    _spread = _base.mark_rule().encode(y="p10_s:Q", y2="p90_s:Q")
     scaling_chart = (
-        alt.Chart(alt.Data(values=_data))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("rows:Q", scale=alt.Scale(type="log"), title="rows (log)"),
-            y=alt.Y("median_s:Q", scale=alt.Scale(type="log"), title="median s (log)"),
-            color=alt.Color("label:N", title="engine"),
-            tooltip=["label:N", "op:N", "rows:Q", "median_s:Q"],
-        )
-        .properties(width=260, height=150)
+        (_spread + _lines)
+        .properties(width=250, height=130)
         .facet(facet=alt.Facet("op:N", title=None), columns=3)
-        .properties(title="Scaling: time vs table size")
+        .properties(title="Scaling: time vs table size (line: median, bars: p10–p90)")
     )
-    _view = (
-        mo.ui.altair_chart(scaling_chart)
-        if len(_sizes) > 1
-        else mo.md("Choose two or more table sizes to see how each engine scales.")
-    )
+    if len(_sizes) > 1:
+        _view = mo.ui.altair_chart(scaling_chart)
+    elif runs:
+        _view = mo.md(
+            f"The scaling chart needs timings at two or more table sizes; the results shown "
+            f"have one ({_sizes[0]:,} rows). Run again with two or more sizes to see how each "
+            "engine scales."
+            if _sizes
+            else "The scaling chart needs timings at two or more table sizes."
+        )
+    else:
+        _view = mo.md("The scaling chart appears after a run over two or more table sizes.")
     _view
     return
 
@@ -546,10 +647,11 @@ def _(mo):
 
 
 @app.cell
-def _(alt, frames, mo, run_origin, runs, sampler):
-    _samples = sampler.samples(since=run_origin)
-    _rows = [row for run in runs for row in frames.telemetry_by_op(_samples, run, run_origin)]
-    _windows = [w for run in runs for w in frames.op_windows(run, run_origin)]
+def _(alt, engine_color, frames, mo, runs, sampler, shown):
+    _origin = shown.origin if shown is not None else 0.0
+    _samples = sampler.samples(since=_origin)
+    _rows = [row for run in runs for row in frames.telemetry_by_op(_samples, run, _origin)]
+    _windows = [w for run in runs for w in frames.op_windows(run, _origin)]
     if not sampler.available:
         telemetry_view = mo.callout(
             mo.md(f"GPU telemetry is unavailable here: {sampler.error}"), kind="info"
@@ -561,7 +663,10 @@ def _(alt, frames, mo, run_origin, runs, sampler):
             alt.Chart(alt.Data(values=_windows))
             .mark_rect(opacity=0.12)
             .encode(
-                x="start:Q", x2="end:Q", color=alt.Color("engine:N"), tooltip=["engine:N", "op:N"]
+                x="start:Q",
+                x2="end:Q",
+                color=engine_color(_windows),
+                tooltip=["engine:N", "op:N"],
             )
         )
         _lines = (
@@ -570,13 +675,13 @@ def _(alt, frames, mo, run_origin, runs, sampler):
             .encode(
                 x=alt.X("t:Q", title="seconds since the run started"),
                 y=alt.Y("utilization_pct:Q", title="GPU utilisation %"),
-                color=alt.Color("engine:N"),
+                color=engine_color(_windows),
                 detail="op:N",
                 tooltip=["engine:N", "op:N", "utilization_pct:Q", "memory_used_mib:Q", "power_w:Q"],
             )
         )
         telemetry_view = mo.ui.altair_chart(
-            (_spans + _lines).properties(width=680, height=220, title="GPU utilisation per op")
+            (_spans + _lines).properties(width=760, height=220, title="GPU utilisation per op")
         )
     telemetry_view
     return
@@ -596,7 +701,7 @@ def _(frames, mo, runs):
                 f"- `{_op}`: "
                 + (
                     f"fastest correct alternative **{frames.ENGINES[_best[0]].label}**, "
-                    f"{_best[1]:.2f}× pandas' speed"
+                    f"{frames.format_ratio(_best[1])} pandas' speed"
                     if _best
                     else "no engine besides pandas produced a matching result"
                 )
@@ -604,12 +709,14 @@ def _(frames, mo, runs):
             )
         _headline = _largest.headline()
         _missing = _largest.missing()
-        summary_view = mo.md(
+        _cpu_only = frames.cpu_only_note([_largest])
+        _text = (
             f"## 6. What it means\n\nAt **{_largest.dataset.rows:,} rows** on this machine:\n\n"
+            + (f"**{_cpu_only}**\n\n" if _cpu_only else "")
             + "\n".join(_lines)
             + (
                 f"\n\nGeometric mean over the operations of pandas time / best engine time: "
-                f"**{_headline:.2f}×**."
+                f"**{frames.format_ratio(_headline)}**."
                 if _headline
                 else ""
             )
@@ -628,6 +735,7 @@ def _(frames, mo, runs):
             "pay off on this machine. The command-line version of this benchmark is "
             "`gpulab bench dataframes`."
         )
+        summary_view = mo.md(_text)
     summary_view
     return
 

@@ -1,11 +1,11 @@
 """GPU dataframes: pandas vs the fastest correct engine (polars, cudf.pandas, polars GPU), 9 ops.
 
 ratio = geometric mean over the operations of pandas' median time / the best engine's median time,
-where "best" is the fastest engine other than pandas whose result matched pandas. Smoke: 10^4
-rows; full: 10^7 rows (lowered to fit free host and GPU memory, and recorded when it is). Every
-engine's timings, its equality status, cudf.pandas' CPU fallbacks, GPU utilisation per operation,
-the engines that were missing (with their install commands) and the config that ran are in
-`details`.
+where "best" is the fastest engine other than pandas whose result matched pandas; no ratio where
+no GPU engine ran (it would compare CPU engines on one CPU). Smoke: 10^4 rows; full: 10^7 rows
+(lowered to fit free host and GPU memory, and recorded when it is). Every engine's timings, its
+equality status, cudf.pandas' CPU fallbacks, GPU utilisation per operation, the engines that were
+missing (with their install commands) and the config that ran are in `details`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from gpulab.bench import BenchResult
+from gpulab.progress import ProgressFn
 from gpulab.workloads.dataframes import (
     ENGINES,
     REFERENCE,
     SuiteConfig,
+    SuiteResult,
     describe,
     geomean_times,
     prepare_synthetic,
@@ -55,7 +57,7 @@ def run(profile: str) -> BenchResult:
         dataset = prepare_synthetic(rows, workdir)
         generate_s = time.perf_counter() - started
         with TelemetrySampler(interval_s=0.1) as sampler:
-            result = run_suite(dataset, config, workdir, progress=_say)
+            result = run_suite(dataset, config, workdir, progress=_say())
         samples = sampler.samples()
     details = describe(result)
     details.update(
@@ -76,8 +78,33 @@ def run(profile: str) -> BenchResult:
         unit="s",
         higher_is_better=False,
         details=details,
+        no_ratio_because=_no_gpu_ratio(result),
     )
 
 
-def _say(engine: str) -> None:
-    print(f"  running {ENGINES[engine].label} ...", flush=True)
+def _no_gpu_ratio(result: SuiteResult) -> str:
+    """Why there is no ratio when no GPU engine ran: it would compare CPU engines on one CPU."""
+    if result.gpu_ran():
+        return ""
+    missing = "; ".join(
+        f"{ENGINES[name].label}: {why['reason']}" for name, why in result.missing().items()
+    )
+    return (
+        "no GPU engine ran here"
+        + (f" ({missing})" if missing else " (none was chosen)")
+        + ", so the best engine vs pandas would compare CPU engines on the same CPU; "
+        "the per-operation figures are in details"
+    )
+
+
+def _say() -> ProgressFn:
+    """Print each engine once, as it starts (the suite's notes begin with the engine's label)."""
+    seen: set[str] = set()
+
+    def say(done: float, total: float, note: str = "") -> None:
+        label = note.split(":")[0]
+        if label and label not in seen:
+            seen.add(label)
+            print(f"  running {label} ...", flush=True)
+
+    return say

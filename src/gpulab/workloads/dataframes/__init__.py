@@ -16,12 +16,15 @@ Read in this order: `config` (what is measured), `columns`, `data` and `user_fil
 `sizing` (how large a table fits), `engines` (what can run here), `pandas_ops` and `polars_ops`
 (the operations), `sessions` (an engine with the data loaded), `measure` and `to_host` (timing),
 `engine_loop` (one engine, every op), `worker` (the GPU engines' process), `equality`, `suite`,
-`results`, `report` and `op_telemetry`. Importing the package imports no pandas, polars or pyarrow:
-each function imports the library it needs.
+`tables` (a run over several tables, with progress), `results`, `report`, `op_telemetry`, and
+for the notebook `choices` (what its controls chose) and `display` (what its tables show).
+Importing the package imports no pandas, polars or pyarrow: each function imports the library it
+needs.
 """
 
 from __future__ import annotations
 
+from .choices import chosen_config, chosen_file, selection_problems
 from .columns import NEEDS, Columns, Inputs
 from .config import (
     OPERATIONS,
@@ -39,6 +42,15 @@ from .data import (
     generate_table,
     prepare_synthetic,
     synthetic_key_count,
+)
+from .display import (
+    ENGINE_COLORS,
+    check_verdict,
+    check_word,
+    cpu_only_note,
+    engine_colors,
+    result_notes,
+    result_table,
 )
 from .engine_loop import ResultSink, run_engine
 from .engines import ENGINES, Engine, EngineStatus, cuda_major, engine_status, install_hint
@@ -60,10 +72,19 @@ from .pandas_ops import (
 from .polars_ops import polars_query, run_polars_op
 from .records import OpRecord
 from .report import describe, figures, geomean_times
-from .results import EngineReport, SuiteResult, fallback_note
+from .results import EngineReport, SuiteResult, fallback_note, format_ratio
 from .sessions import PandasSession, PolarsSession, Session, open_session
 from .sizing import GPU_WORKING_SET, HOST_WORKING_SET, SizeCap, estimate_bytes_per_row, size_cap
-from .suite import run_suite
+from .suite import engine_statuses, run_suite, suite_work
+from .tables import (
+    PREPARE_OPS,
+    Table,
+    TablesRun,
+    file_table,
+    planned_work,
+    run_tables,
+    synthetic_tables,
+)
 from .to_host import measure_to_host, proxy_to_host
 from .user_file import detect_roles, prepare_file, read_user_table
 from .worker import WorkerError, run_engine_in_worker, save_result, worker_main
@@ -71,11 +92,13 @@ from .worker import WorkerError, run_engine_in_worker, save_result, worker_main
 __all__ = [
     "CATEGORIES",
     "ENGINES",
+    "ENGINE_COLORS",
     "GPU_WORKING_SET",
     "HOST_WORKING_SET",
     "NEEDS",
     "OPERATIONS",
     "PANDAS_OPS",
+    "PREPARE_OPS",
     "REFERENCE",
     "RESAMPLE_EVERY",
     "ROLLING_WINDOW",
@@ -96,18 +119,29 @@ __all__ = [
     "SizeCap",
     "SuiteConfig",
     "SuiteResult",
+    "Table",
+    "TablesRun",
     "WorkerError",
     "canonical_order",
     "canonicalise",
+    "check_verdict",
+    "check_word",
+    "chosen_config",
+    "chosen_file",
     "compare_tables",
+    "cpu_only_note",
     "cuda_major",
     "describe",
     "detect_roles",
     "dimension_table",
+    "engine_colors",
     "engine_status",
+    "engine_statuses",
     "estimate_bytes_per_row",
     "fallback_note",
     "figures",
+    "file_table",
+    "format_ratio",
     "format_seconds",
     "generate_table",
     "geomean_times",
@@ -125,18 +159,25 @@ __all__ = [
     "pandas_sort",
     "pandas_strings",
     "pandas_write_parquet",
+    "planned_work",
     "polars_query",
     "prepare_file",
     "prepare_synthetic",
     "proxy_to_host",
     "read_user_table",
+    "result_notes",
+    "result_table",
     "run_engine",
     "run_engine_in_worker",
     "run_polars_op",
     "run_suite",
+    "run_tables",
     "save_result",
+    "selection_problems",
     "size_cap",
+    "suite_work",
     "synthetic_key_count",
+    "synthetic_tables",
     "telemetry_by_op",
     "telemetry_summary_by_op",
     "to_arrow",

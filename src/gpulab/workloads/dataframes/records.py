@@ -80,6 +80,8 @@ def describe_error(err: BaseException) -> str:
     """An op's or an engine's failure as one recorded line, naming an out-of-memory as such."""
     text = f"{type(err).__name__}: {err}".strip()
     lowered = text.lower()
-    if "out of memory" in lowered or "out_of_memory" in lowered or "bad_alloc" in lowered:
+    if isinstance(err, MemoryError):
+        text = "Out of host memory — choose fewer rows. " + text
+    elif "out of memory" in lowered or "out_of_memory" in lowered or "bad_alloc" in lowered:
         text = "GPU out of memory — try fewer rows. " + text
     return text[:2000]

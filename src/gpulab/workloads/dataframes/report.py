@@ -156,10 +156,13 @@ def figures(report: dict[str, Any]) -> str:
     result's device→host time (µs resolution) or why it has none, CPU fallbacks in words, errors
     and mismatches, the goal and the equality summary."""
     d = report["details"]
-    lines = [
-        f"{report['device']}: {d['rows']:,} rows; headline ratio {report['ratio']:.2f} "
-        f"({d['headline']})"
-    ]
+    ratio = report.get("ratio")
+    headline = (
+        f"headline ratio {ratio:.2f} ({d['headline']})"
+        if ratio is not None
+        else f"no headline ratio: {report.get('no_ratio_because', '')}"
+    )
+    lines = [f"{report['device']}: {d['rows']:,} rows; {headline}"]
     for name, e in d["engines"].items():
         state = "ran" if e["ran"] else f"NOT RUN: {e['reason'] or ''} {e['error'] or ''}"[:300]
         lines.append(f"  {name:13} {state} {e['info']}")

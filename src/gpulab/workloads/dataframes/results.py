@@ -12,7 +12,6 @@ from gpulab.timing import Timing
 from .config import REFERENCE, SuiteConfig
 from .data import Dataset
 from .engines import ENGINES, EngineStatus
-from .measure import format_seconds
 from .records import OpRecord
 
 
@@ -108,9 +107,16 @@ class SuiteResult:
             return None
         ratio = self.speedups(op).get(engine)
         return (
-            format_seconds(rec.timing.median_s if rec.timing else None)
-            + (f" ({ratio:.2f}× pandas' speed)" if ratio else "")
+            (rec.timing.spread() if rec.timing else "no timing")
+            + (f" ({format_ratio(ratio)} pandas' speed)" if ratio else "")
             + f": {note}."
+        )
+
+    def gpu_ran(self) -> bool:
+        """Whether a GPU engine timed at least one operation (else every ratio is CPU vs CPU)."""
+        return any(
+            ENGINES[name].gpu and report.ran and any(r.ok for r in report.records.values())
+            for name, report in self.engines.items()
         )
 
     def missing(self) -> dict[str, dict[str, str]]:
@@ -152,6 +158,11 @@ class SuiteResult:
             "best": {op: self.best(op) for op in self.config.operations},
             "missing": self.missing(),
         }
+
+
+def format_ratio(ratio: float) -> str:
+    """A speed ratio as every view shows it: `1.85×`."""
+    return f"{ratio:.2f}×"
 
 
 def timing_fields(timing: Timing | None) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from .engine_loop import ResultSink, run_engine
 from .records import OpRecord
 
 SRC = Path(__file__).resolve().parents[3]  # the folder that holds the gpulab package
+POLL_S = 0.5  # how often a running worker's progress is read
+WorkerProgress = Callable[[int, str], None]  # (ops finished, a note naming the last one)
 
 
 class WorkerError(RuntimeError):
@@ -33,9 +37,17 @@ class WorkerError(RuntimeError):
 
 
 def run_engine_in_worker(
-    engine: str, dataset: Dataset, config: SuiteConfig, on_result: ResultSink, workdir: Path
+    engine: str,
+    dataset: Dataset,
+    config: SuiteConfig,
+    on_result: ResultSink,
+    workdir: Path,
+    on_progress: WorkerProgress | None = None,
 ) -> dict[str, Any]:
-    """Run `run_engine` in a worker process; results come back as parquet, timings as JSON."""
+    """Run `run_engine` in a worker process; results come back as parquet, timings as JSON.
+
+    `on_progress(ops_done, note)` hears of each op the worker finished while it still runs
+    (read from the response it rewrites after every op)."""
     out = Path(tempfile.mkdtemp(prefix=f"{engine.replace('.', '_')}-", dir=workdir))
     request = {
         "engine": engine,
@@ -52,19 +64,11 @@ def run_engine_in_worker(
         "--worker",
         str(out / "request.json"),
     ]
-    with open(log_path, "w") as log:
-        try:
-            code = subprocess.run(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=_worker_env(),
-                timeout=config.worker_timeout_s,
-            ).returncode
-        except subprocess.TimeoutExpired:
-            code = None
     response_path = out / "response.json"
-    response = json.loads(response_path.read_text()) if response_path.exists() else {}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_worker_env())
+        code = _wait(process, config.worker_timeout_s, response_path, on_progress)
+    response = _read_response(response_path)
     for data in response.get("records", []):
         record = OpRecord.from_dict(data)
         result_path = out / f"{record.op}.parquet"
@@ -74,6 +78,43 @@ def run_engine_in_worker(
         reason = "timed out" if code is None else f"exited with status {code}"
         raise WorkerError(f"the {engine} worker {reason}", tail)
     return response["info"]
+
+
+def _wait(
+    process: subprocess.Popen[bytes],
+    timeout_s: float,
+    response_path: Path,
+    on_progress: WorkerProgress | None,
+) -> int | None:
+    """The worker's exit status (None: killed after `timeout_s`), reporting its finished ops.
+
+    An interrupt (the notebook's stop button) kills the worker before it passes on."""
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                return process.wait(timeout=POLL_S)
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    process.kill()
+                    process.wait()
+                    return None
+            if on_progress is not None:
+                records = _read_response(response_path).get("records", [])
+                if records:
+                    on_progress(len(records), f"{records[-1].get('op', '')} done")
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+
+
+def _read_response(path: Path) -> dict[str, Any]:
+    """The worker's response so far ({} before its first op; it is replaced atomically)."""
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 def _worker_env() -> dict[str, str]:
