@@ -5,7 +5,7 @@
 # Prerequisite: the parts made by scripts/device/split_wheels.sh are in /tmp/parts on the GPU
 # host, copied there by the calls before this one (each carries one .parts/partNN); parts carried
 # in this call are picked up too. Run from the repo root:  bash scripts/device/dataframes.sh
-# Writes $OUT/dataframes.json (the report to commit as reports/bench/dataframes.json) and
+# Writes $OUT/dataframes.json (the report to commit as reports/bench/<gpu>/dataframes.json) and
 # $OUT/dataframes.log. DATAFRAMES_NOTEBOOK=1 (carry .whl too) runs the notebook's full profile
 # through `gpulab test` instead of the bench and writes $OUT/gpu-test/.
 # Runs alone: it puts scripts/device/numpy_compat (np.row_stack for the host's numba-cuda) on

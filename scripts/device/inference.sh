@@ -13,14 +13,14 @@
 # (goal >= 6x).
 #
 # Run from the repo root:  bash scripts/device/inference.sh     (about 2-3 minutes on an H100)
-# Writes $OUT/inference.json (commit as reports/bench/inference.json) and $OUT/inference.log.
+# Writes $OUT/inference.json (commit as reports/bench/<gpu>/inference.json) and $OUT/inference.log.
 #
 # With max-autotune the two ladders outlast one 10-minute device call, so run one model a call:
 #   GPULAB_INFERENCE_MAX_AUTOTUNE=1 GPULAB_INFERENCE_MODELS=resnet50 bash scripts/device/inference.sh
 #   GPULAB_INFERENCE_MAX_AUTOTUNE=1 GPULAB_INFERENCE_MODELS=bert-base bash scripts/device/inference.sh
 # (writes $OUT/inference-resnet50.json, $OUT/inference-bert-base.json), then join them with
 #   python3 scripts/device/merge_inference.py inference-resnet50.json inference-bert-base.json \
-#       -o reports/bench/inference.json
+#       -o reports/bench/h100/inference.json
 # No extra wheels: torch, transformers, onnx, onnxscript, onnxruntime are on the host.
 set -uo pipefail
 cd "$(dirname "$0")/../.."

@@ -14,7 +14,7 @@
 #    (same shapes), so it compiles from the cache the bench just filled.
 #
 # Run from the repo root:  bash scripts/device/lora.sh
-# Writes $OUT/lora.json (commit as reports/bench/lora.json), $OUT/test/ (gpulab test report: merge
+# Writes $OUT/lora.json (commit as reports/bench/<gpu>/lora.json), $OUT/test/ (gpulab test report: merge
 # into reports/gpu-test) and $OUT/lora.log (commit as reports/device/lora.log).
 # Wheels: marimo and its dependencies as carried for setup.sh; nothing else beyond the host's
 # torch, transformers, peft, accelerate, tokenizers.

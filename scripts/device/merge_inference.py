@@ -1,7 +1,7 @@
 """Join `gpulab bench inference` reports that each ran some ladders into one report.
 
     python3 scripts/device/merge_inference.py inference-resnet50.json inference-bert-base.json \
-        -o reports/bench/inference.json
+        -o reports/bench/h100/inference.json
 
 The ResNet-50 run carries the headline; see `gpulab.benchmarks.inference.merge_reports`.
 """

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=DEFAULT_OUT,
-        help=f"report folder (default: {DEFAULT_OUT}; the committed GPU reports are reports/bench)",
+        help=f"report folder (default: {DEFAULT_OUT}; the committed GPU reports are in reports/bench/<gpu>/)",
     )
     parser.add_argument("--list", action="store_true", help="list registered benchmarks")
 
