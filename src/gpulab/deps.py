@@ -74,6 +74,14 @@ OPTIONAL: dict[str, OptionalDependency] = {
             "the TensorRT rung",
             "pip install torch-tensorrt  # must match your torch and CUDA versions",
         ),
+        OptionalDependency("networkx", "networkx", "graph analytics", _extra("graphs")),
+        OptionalDependency("scipy", "scipy", "networkx's PageRank", _extra("graphs")),
+        OptionalDependency(
+            "nx_cugraph",
+            "nx-cugraph-cu12",
+            "networkx's GPU backend",
+            "pip install nx-cugraph-cu12  # nx-cugraph-cu13 with a CUDA 13 driver",
+        ),
         OptionalDependency("playwright", "playwright", "browser checks", _extra("browser")),
     ]
 }
