@@ -70,8 +70,8 @@ class Profile:
         (`gpulab test --profile full` must execute the full workload headless), and smoke where no
         browser can press a button (a script, pytest). A notebook served to a browser waits for
         its buttons whatever its profile: `gpulab serve` picks smoke sizes, not an automatic run."""
-        return "profile" in self.args or "smoke" in self.args or (
-            self.smoke and not self.interactive
+        return (
+            "profile" in self.args or "smoke" in self.args or (self.smoke and not self.interactive)
         )
 
     def pick(self, smoke: Any, full: Any) -> Any:

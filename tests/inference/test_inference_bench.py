@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import pytest
 import torch
 
 from gpulab.benchmarks import inference as bench
 from gpulab.errors import UsageError
+from gpulab.timing import Timing
 from gpulab.workloads.inference import LadderConfig, run_ladder
 
 QUICK = {"warmup": 0, "repeats": 1, "min_repeats": 1, "rung_budget_s": 0.1}
@@ -26,15 +30,40 @@ def ladders() -> list:
     ]
 
 
+def _as_if_on_a_gpu(ladder: Any) -> Any:
+    """The same measurements, labelled as a GPU ladder's (the ratio's arithmetic, not its device)."""
+    copied = copy.deepcopy(ladder)
+    copied.device = "NVIDIA test GPU"
+    for rung in copied.rungs:
+        rung.device = "cuda" if rung.ok else rung.device
+    return copied
+
+
 def test_ratio_is_best_verified_cnn_rung_over_eager_fp32(ladders: list) -> None:
-    result = bench.summarise(ladders)
+    result = bench.summarise([_as_if_on_a_gpu(ladder) for ladder in ladders])
     cnn = ladders[0]
     best = cnn.best_verified()
     assert result.ours == best.samples_per_s
     assert result.peer_value == cnn.get("eager-fp32").samples_per_s
     assert result.ratio == pytest.approx(best.samples_per_s / result.peer_value)
     assert result.details["best_rung"] == best.rung
-    assert result.details["goal_met"] == (result.ratio >= bench.GOAL)
+
+
+def test_a_ladder_timed_on_the_cpu_gives_no_ratio(ladders: list) -> None:
+    result = bench.summarise(ladders)
+    assert result.ratio is None and "ran on the CPU" in result.no_ratio_because
+    assert result.ours == ladders[0].best_verified().samples_per_s  # the figures stay recorded
+
+
+def test_a_noisy_timing_behind_the_ratio_is_named(ladders: list) -> None:
+    noisy = _as_if_on_a_gpu(ladders[0])
+    eager = noisy.get("eager-fp32")
+    samples = [0.01] * 17 + [0.5, 0.5, 0.5]
+    eager.record_timing(Timing(samples, "cuda-events", 0, work_per_call=4, unit="samples"))
+    details = bench.summarise([noisy]).details
+    assert details["noise"].startswith("noisy: eager-fp32 p99")
+    assert "noisy" in details["headline"]
+    assert bench.summarise([_as_if_on_a_gpu(ladders[0])]).details["noise"] is None
 
 
 def test_details_hold_every_rung_of_both_models_and_the_tensorrt_status(ladders: list) -> None:

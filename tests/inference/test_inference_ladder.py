@@ -139,6 +139,7 @@ def test_ladder_plan_adds_the_reference_and_precision_matched_baselines() -> Non
         ({"fast_precision": "int8"}, "fast_precision"),
         ({"resolution": 8}, "resolution"),
         ({"onnx_exporter": "tf2onnx"}, "exporter"),
+        ({"rungs": ()}, "no rungs chosen"),
     ],
 )
 def test_invalid_config_is_a_clear_error(overrides: dict, message: str) -> None:

@@ -13,6 +13,8 @@ from gpulab.ui.gate import require_gpu, run_gate
 from gpulab.ui.gpu_card import gpu_card
 from gpulab.ui.guide import run_guide
 from gpulab.ui.monitor import telemetry_chart, telemetry_panel
+from gpulab.ui.progress import work_progress
+from gpulab.ui.stats import stat_row as stat_row  # noqa: F401 - re-exported
 from gpulab.ui.step import failure_callout, gpu_step
 
 __all__ = [
@@ -30,4 +32,5 @@ __all__ = [
     "run_gate",
     "telemetry_chart",
     "telemetry_panel",
+    "work_progress",
 ]

@@ -22,7 +22,9 @@ weights are the default (labelled as such); `weights=` takes a local path or a h
 The package, one concern a module: `presets` (models by name), `rungs` (the catalogue and its
 order), `config` (`LadderConfig`, per profile), `drift` (verification against FP32), `results`,
 `resnet` and `models` (building the models and inputs), `rung_setup`, `torch_rungs`, `onnx_rung`
-and `tensorrt_rung` (one builder per runtime), `ladder` (the runner) and `report` (the table).
+and `tensorrt_rung` (one builder per runtime), `passes` (progress in forward passes), `ladder`
+(the runner), `report` (the plain-text table) and `views` (what the notebook shows: headline
+figures and narrow tables, every timing with its spread and noise flag).
 Importing the package loads neither torch nor transformers nor onnx: the torch-backed names below
 are imported on first use, so a notebook can show the rungs and thresholds at once.
 """
@@ -34,6 +36,7 @@ from typing import Any
 
 from gpulab.workloads.inference.config import DEFAULT_RUNGS, LadderConfig
 from gpulab.workloads.inference.drift import THRESHOLDS, Drift, DriftThreshold, compare_outputs
+from gpulab.workloads.inference.passes import PassCount, planned_passes
 from gpulab.workloads.inference.presets import (
     FAMILIES,
     MODELS,
@@ -54,10 +57,30 @@ from gpulab.workloads.inference.rungs import (
     plan_rungs,
     recipe_for,
 )
+from gpulab.workloads.inference.views import (
+    Figure,
+    clean_spread,
+    drift_rows,
+    format_rate,
+    format_ratio,
+    headline_figures,
+    noise_warning,
+    noisy_rungs,
+    ratio_noise,
+    speedup_rows,
+    status_lines,
+    timing_rows,
+)
 
 # The submodules that import torch, and the names they give this package (imported on first use).
 _TORCH_BACKED: dict[str, tuple[str, ...]] = {
-    "ladder": ("GPU_MIN_REPEATS", "MIB", "attribute_speedups", "run_ladder", "run_rung"),
+    "ladder": (
+        "GPU_MIN_REPEATS",
+        "MIB",
+        "attribute_speedups",
+        "run_ladder",
+        "run_rung",
+    ),
     "models": ("Encoder", "load_cnn", "load_transformer", "prepare_model", "set_attention"),
     "onnx_rung": ("export_onnx", "onnx_providers", "resolve_exporter"),
     "resnet": (
@@ -99,9 +122,11 @@ __all__ = [
     "Drift",
     "DriftThreshold",
     "Encoder",
+    "Figure",
     "LadderConfig",
     "LadderResult",
     "ModelPreset",
+    "PassCount",
     "Recipe",
     "ResNet",
     "ResNetConfig",
@@ -112,21 +137,33 @@ __all__ = [
     "calibrate_batchnorm",
     "capture_cuda_graph",
     "center_classifier",
+    "clean_spread",
     "compare_outputs",
+    "drift_rows",
     "dtype_of",
     "export_onnx",
     "format_ladder",
+    "format_rate",
+    "format_ratio",
+    "headline_figures",
     "load_cnn",
     "load_transformer",
     "matched_baseline",
+    "noise_warning",
+    "noisy_rungs",
     "onnx_providers",
     "place",
     "plan_rungs",
+    "planned_passes",
     "prepare_model",
+    "ratio_noise",
     "recipe_for",
     "resolve_exporter",
     "run_ladder",
     "run_rung",
     "set_attention",
+    "speedup_rows",
+    "status_lines",
     "tf32_mode",
+    "timing_rows",
 ]

@@ -45,6 +45,10 @@ class LadderConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise UsageError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if not self.rungs:
+            raise UsageError(
+                "no rungs chosen: pick at least one (eager-fp32, the reference, runs with them)"
+            )
         if self.batch < 1:
             raise UsageError(f"batch size must be at least 1, got {self.batch}")
         if self.resolution < 32:

@@ -17,11 +17,13 @@ import torch
 
 from gpulab.errors import MissingDependencyError, UsageError
 from gpulab.memory import GpuOutOfMemory, oom_guard, release_memory
+from gpulab.progress import ProgressFn, no_progress
 from gpulab.timing import benchmark, synchronize
 from gpulab.workloads.inference.config import LadderConfig
 from gpulab.workloads.inference.drift import compare_outputs
 from gpulab.workloads.inference.models import prepare_model
 from gpulab.workloads.inference.onnx_rung import build_onnxruntime
+from gpulab.workloads.inference.passes import PassCount, build_note, first_call_note
 from gpulab.workloads.inference.results import LadderResult, RungResult
 from gpulab.workloads.inference.rung_setup import Built, LadderContext, RungSkipped, tf32_mode
 from gpulab.workloads.inference.rungs import (
@@ -39,12 +41,12 @@ MIB = 2**20
 GPU_MIN_REPEATS = 50
 
 
-def time_rung(ctx: LadderContext, built: Built, result: RungResult) -> Any:
+def time_rung(ctx: LadderContext, built: Built, result: RungResult, count: PassCount) -> Any:
     """First call timed alone, then warm-up and timed repeats; returns the first call's output.
 
     How many repeats: `config.repeats`, unless one call is so slow that they would outlast
     `rung_budget_s` (a CPU rung); never fewer than `min_repeats`, nor on a GPU than
-    GPU_MIN_REPEATS (a p99 from fewer calls is just the maximum).
+    GPU_MIN_REPEATS (a p99 from fewer calls is just the maximum). `count` hears of every pass.
     """
     config = ctx.config
     started = time.perf_counter()
@@ -61,6 +63,7 @@ def time_rung(ctx: LadderContext, built: Built, result: RungResult) -> Any:
     )
     repeats = int(min(config.repeats, max(least, config.rung_budget_s / one_call_s)))
     warmup = int(min(config.warmup, max(1, config.rung_budget_s / 4 / one_call_s)))
+    count.ran(2, warmup + repeats, f"{warmup} warm-up and {repeats} timed calls")
     on_gpu = built.device == "cuda"
     if on_gpu:
         torch.cuda.reset_peak_memory_stats(ctx.device)
@@ -72,13 +75,10 @@ def time_rung(ctx: LadderContext, built: Built, result: RungResult) -> Any:
         unit="samples",
         device=ctx.device if on_gpu else None,
     )
+    count.ran(warmup + repeats, 0, "checking the output against FP32")
     if on_gpu and built.tracks_memory:
         result.peak_memory_mib = torch.cuda.max_memory_allocated(ctx.device) / MIB
-    result.latencies_ms = [s * 1000 for s in timing.samples_s]
-    result.p50_ms = timing.median_s * 1000
-    result.p90_ms = timing.percentile(90) * 1000
-    result.p99_ms = timing.percentile(99) * 1000
-    result.samples_per_s = timing.throughput
+    result.record_timing(timing)
     return output
 
 
@@ -101,11 +101,16 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def run_rung(ctx: LadderContext, name: str, reference: Any) -> tuple[RungResult, Any]:
+def run_rung(
+    ctx: LadderContext, name: str, reference: Any, count: PassCount | None = None
+) -> tuple[RungResult, Any]:
     """Build, time and check one rung. Every failure is recorded in the result, never raised."""
     config = ctx.config
+    count = count or PassCount(config, 1)
     if name not in RUNGS:
+        count.start(name, "unknown rung")
         reason = f"unknown rung {name!r} (known: {', '.join(RUNG_ORDER)})"
+        count.finish("failed")
         return RungResult(name, "failed", reason), None
     rung, recipe = RUNGS[name], recipe_for(name, config.fast_precision)
     result = RungResult(
@@ -117,6 +122,7 @@ def run_rung(ctx: LadderContext, name: str, reference: Any) -> tuple[RungResult,
         baseline=matched_baseline(recipe.precision),
     )
     output = None
+    count.start(name, build_note(recipe))
     try:
         if config.family not in rung.families:
             raise RungSkipped(f"applies to {' and '.join(rung.families)} models only")
@@ -139,7 +145,8 @@ def run_rung(ctx: LadderContext, name: str, reference: Any) -> tuple[RungResult,
             result.backend = built.backend
             result.device = built.device
             result.setup_s = built.setup_s
-            output = time_rung(ctx, built, result)
+            count.report(first_call_note(recipe))
+            output = time_rung(ctx, built, result, count)
             del built
         result.status = "ok"
     except RungSkipped as why:
@@ -158,6 +165,7 @@ def run_rung(ctx: LadderContext, name: str, reference: Any) -> tuple[RungResult,
         else:
             result.drift = compare_outputs(reference, output, recipe.precision, ctx.cnn)
             result.verified = result.drift.verified
+    count.finish(result.status)
     return result, output
 
 
@@ -178,13 +186,21 @@ def attribute_speedups(rungs: list[RungResult]) -> None:
 
 
 def run_ladder(
-    config: LadderConfig, on_rung: Callable[[RungResult, int, int], None] | None = None
+    config: LadderConfig,
+    on_rung: Callable[[RungResult, int, int], None] | None = None,
+    progress: ProgressFn = no_progress,
 ) -> LadderResult:
-    """Run every planned rung in order; `on_rung(result, done, total)` reports progress."""
+    """Run every planned rung in order; `on_rung(result, done, total)` hears of each finished rung.
+
+    `progress(done, total, note)` counts forward passes of the batch across the whole ladder
+    (see `passes`): the unit of comparable work, where rungs would be steps of very uneven cost.
+    """
     device = resolve_device(config)
+    plan = plan_rungs(config)
+    count = PassCount(config, len(plan), progress)
+    count.report("building the model and its inputs")
     master, inputs, weights_label = prepare_model(config, device)
     ctx = LadderContext(config, master, inputs, device)
-    plan = plan_rungs(config)
     cudnn_benchmark = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = True  # every rung alike: cuDNN times its conv algorithms
     results: list[RungResult] = []
@@ -195,7 +211,7 @@ def run_ladder(
         # A compiled rung compiles at its first call: the freezing switch must be set by then.
         with inductor_config.patch(freezing=config.freeze_weights):
             for done, name in enumerate(plan, start=1):
-                result, output = run_rung(ctx, name, reference)
+                result, output = run_rung(ctx, name, reference, count)
                 if name == "eager-fp32" and result.ok:
                     reference = output
                 if "cuda-graphs" not in plan[done:]:

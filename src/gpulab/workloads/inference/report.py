@@ -38,6 +38,8 @@ def format_ladder(result: LadderResult) -> str:
             status = "verified"
         else:
             status = f"NOT verified: {drift.reason if drift else r.reason}"
+        if r.noisy:
+            status += f" ({r.noise_note()})"
         lines.append(
             f"{r.rung:<17}{r.precision:<6}"
             + cell(r.p50_ms, 9, ".3f")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from gpulab.timing import Timing
 from gpulab.workloads.inference.config import LadderConfig
 from gpulab.workloads.inference.drift import Drift
 
@@ -25,6 +26,7 @@ class RungResult:
     setup_s: float | None = None  # export, session creation, capture: before the first call
     first_call_s: float | None = None  # includes compilation for compiled rungs
     latencies_ms: list[float] = field(default_factory=list)
+    p10_ms: float | None = None
     p50_ms: float | None = None
     p90_ms: float | None = None
     p99_ms: float | None = None
@@ -35,10 +37,34 @@ class RungResult:
     speedup_vs_fp32: float | None = None
     speedup_matched: float | None = None
     speedup_step: float | None = None
+    timing: Timing | None = field(default=None, repr=False)  # the timed calls, with their spread
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def noisy(self) -> bool:
+        """True when the slowest timed calls are far above the median (see `Timing.noisy`)."""
+        return self.timing is not None and self.timing.noisy
+
+    def record_timing(self, timing: Timing) -> None:
+        """Keep the timed calls: every latency, the percentiles, the throughput at the median."""
+        self.timing = timing
+        self.latencies_ms = [s * 1000 for s in timing.samples_s]
+        self.p10_ms = timing.p10_s * 1000
+        self.p50_ms = timing.median_s * 1000
+        self.p90_ms = timing.p90_s * 1000
+        self.p99_ms = timing.p99_s * 1000
+        self.samples_per_s = timing.throughput
+
+    def noise_note(self) -> str:
+        """'' for a clean timing, else the warning that belongs beside its figures."""
+        return self.timing.noise_note() if self.timing is not None else ""
+
+    def spread(self) -> str:
+        """The median latency per batch with its p10-p90 spread and the noisy flag; '-' if none."""
+        return self.timing.spread() if self.timing is not None else "-"
 
     @property
     def compile_s(self) -> float | None:
@@ -48,7 +74,10 @@ class RungResult:
         return (self.setup_s or 0.0) + self.first_call_s
 
     def to_dict(self, latencies: bool = True) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(replace(self, timing=None))
+        del data["timing"]
+        data["noisy"] = self.noisy
+        data["noise"] = self.noise_note()
         data["compile_s"] = self.compile_s
         data["repeats"] = len(self.latencies_ms)
         if not latencies:
@@ -66,6 +95,16 @@ class LadderResult:
 
     def get(self, name: str) -> RungResult | None:
         return next((r for r in self.rungs if r.rung == name), None)
+
+    def require_reference(self) -> None:
+        """Raise when eager-fp32 did not measure: without it no rung can be checked or compared."""
+        eager = self.get("eager-fp32")
+        if eager is None or not eager.ok:
+            why = eager.reason if eager is not None else "not run"
+            raise RuntimeError(
+                f"{self.model_label}: the eager-fp32 reference failed ({why}), so no rung can be "
+                "checked against it or compared with it"
+            )
 
     def best_verified(self) -> RungResult | None:
         """The fastest rung whose output matched the FP32 reference within its threshold."""
