@@ -45,8 +45,8 @@ def _():
         read_profile,
         run_gate,
         run_guide,
+        work_progress,
     )
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import dataframes as frames
 
     return (

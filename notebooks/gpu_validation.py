@@ -31,6 +31,7 @@ def _():
 
     import marimo as mo
 
+    import gpulab.workloads.gpu_validation as gv
     from gpulab.device import probe
     from gpulab.memory import memory_summary, release_memory
     from gpulab.telemetry import TelemetrySampler
@@ -40,52 +41,29 @@ def _():
         no_gpu_callout,
         read_profile,
         run_gate,
+        run_guide,
         telemetry_chart,
         telemetry_panel,
-    )
-    from gpulab.workloads.gpu_validation import (
-        DTYPES,
-        PATH_MEANING,
-        StressConfig,
-        StressRun,
-        ValidationConfig,
-        device_choices,
-        peaks_for,
-        probe_topology,
-        stop_all,
-        stress_rate_chart,
-        summarise,
-        throughput_chart,
-        validation_steps,
+        work_progress,
     )
 
     return (
-        DTYPES,
-        PATH_MEANING,
-        StressConfig,
-        StressRun,
         TelemetrySampler,
-        ValidationConfig,
-        device_choices,
         gpu_card,
         gpu_step,
+        gv,
         memory_summary,
         mo,
         no_gpu_callout,
-        peaks_for,
         probe,
-        probe_topology,
         read_profile,
         release_memory,
         replace,
         run_gate,
-        stop_all,
-        stress_rate_chart,
-        summarise,
+        run_guide,
         telemetry_chart,
         telemetry_panel,
-        throughput_chart,
-        validation_steps,
+        work_progress,
     )
 
 
@@ -114,10 +92,23 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, probe, read_profile):
+def _(gpu_card, mo, probe, read_profile, run_guide):
     profile = read_profile()
     system = probe()
-    gpu_card(system)
+    _buttons = [
+        (
+            "Run benchmarks",
+            "times a matmul in each chosen format and size, the device memory copy, the "
+            "host↔device transfers and a CPU matmul as the peer, with a progress bar",
+        ),
+        (
+            "Start stress",
+            "runs a sustained matmul load with a numerical check in one child process for the "
+            "chosen duration (a small CPU load without a GPU)",
+        ),
+        ("Stop", "ends that load early: its own process group, nothing else"),
+    ]
+    mo.vstack([gpu_card(system, profile), run_guide(profile, _buttons)])
     return profile, system
 
 
@@ -134,23 +125,8 @@ def _(mo):
 
 
 @app.cell
-def _(mo, no_gpu_callout, system):
-    _rows = [
-        {
-            "GPU": gpu.index,
-            "name": gpu.name,
-            "memory GiB": round(gpu.memory_total_mib / 1024, 1),
-            "compute capability": ".".join(map(str, gpu.compute_capability or ())) or "?",
-            "architecture": gpu.architecture,
-            "SMs": gpu.sm_count,
-            "MIG": gpu.mig_enabled,
-            "ECC": gpu.ecc_enabled,
-            "datasheet": gpu.datasheet.model if gpu.datasheet else "unknown",
-            "bf16 TFLOPS": gpu.datasheet.bf16 if gpu.datasheet else None,
-            "GB/s": gpu.datasheet.bandwidth_gbs if gpu.datasheet else None,
-        }
-        for gpu in system.gpus
-    ]
+def _(gv, mo, no_gpu_callout, system):
+    _rows = gv.inventory_rows(system)
     _versions = mo.md(
         f"Driver **{system.driver_version or 'n/a'}** (CUDA {system.cuda_driver_version or 'n/a'}) · "
         f"torch **{system.torch_version}** built for CUDA {system.torch_cuda_version or 'none'} · "
@@ -167,33 +143,16 @@ def _(mo, no_gpu_callout, system):
 
 
 @app.cell
-def _(PATH_MEANING, mo, probe_topology):
-    topology = probe_topology()
-    _legend = " · ".join(f"**{k}** {v}" for k, v in PATH_MEANING.items())
-    _links = [
-        {
-            "GPU": gpu.index,
-            "PCI bus": gpu.pci_bus_id,
-            "NUMA node": gpu.numa_node,
-            "PCIe link (max)": gpu.pcie.label if gpu.pcie else "?",
-            "PCIe now": f"gen{gpu.pcie.generation} x{gpu.pcie.width}" if gpu.pcie else "?",
-            "NVLinks up": f"{len(gpu.active_nvlinks)}/{len(gpu.nvlinks)}",
-            "MIG now/pending": f"{gpu.mig_current}/{gpu.mig_pending}",
-            "ECC now/pending": f"{gpu.ecc_current}/{gpu.ecc_pending}",
-            "uncorrectable ECC": gpu.ecc_uncorrected_volatile,
-            "problems": "; ".join(gpu.problems()) or "none",
-        }
-        for gpu in topology.gpus
-    ]
+def _(gv, mo):
+    topology = gv.probe_topology()
+    _legend = " · ".join(f"**{k}** {v}" for k, v in gv.PATH_MEANING.items())
     _problems = [f"GPU {g.index}: {p}" for g in topology.gpus for p in g.problems()]
-    _health = mo.callout(
-        mo.md(
-            "**Needs attention:**\n\n" + "\n".join(f"- {p}" for p in _problems)
-            if _problems
-            else "No ECC errors, pending mode changes, failed row remaps or down NVLinks reported."
-        ),
-        kind="danger" if _problems else "success",
+    _health_text = (
+        "**Needs attention:**\n\n" + "\n".join(f"- {p}" for p in _problems)
+        if _problems
+        else "No ECC errors, pending mode changes, failed row remaps or down NVLinks reported."
     )
+    _health = mo.callout(mo.md(_health_text), kind="danger" if _problems else "success")
     _unavailable = mo.callout(
         mo.md(f"**No topology**: NVML is not available here ({topology.error})."), kind="info"
     )
@@ -203,8 +162,10 @@ def _(PATH_MEANING, mo, probe_topology):
                 mo.md("### How the GPUs reach each other (like `nvidia-smi topo -m`)"),
                 mo.ui.table(topology.matrix_rows(), selection=None),
                 mo.md(_legend).style(font_size="0.85em"),
-                mo.md("### Links and memory health"),
-                mo.ui.table(_links, selection=None),
+                mo.md("### Links"),
+                mo.ui.table(gv.link_rows(topology), selection=None),
+                mo.md("### Memory health"),
+                mo.ui.table(gv.health_rows(topology), selection=None),
                 _health,
             ]
         )
@@ -256,9 +217,11 @@ def _(mo):
       stream (`gpulab.timing.benchmark(..., device="cuda")`).
     - **Warm up.** The first calls pay for cuBLAS choosing a kernel and the clocks ramping up: each
       measurement first runs for a while and discards it.
-    - **Repeat, report the median.** Each measurement times a fraction of a second of calls (at
-      least ten); the value is work ÷ median call time, and the stored report keeps p10/p90.
-      While each measurement runs, NVML is read every 50 ms: the table's note says which SM
+    - **Repeat, report the median and its spread.** Each measurement times a fraction of a second
+      of calls (at least ten); the value is work ÷ median call time, shown with the rates at the
+      p10 and p90 call times, and flagged **noisy** when the slowest calls (p99) are far above
+      the median: something else disturbed some repeats.
+      While each measurement runs, NVML is read every 50 ms: the clock table says which SM
       clock the GPU held, how much power it drew and what held it back. A datasheet peak assumes
       the boost clock; a dense matmul on a large GPU can reach the board's power limit within
       a fraction of a second, and the clock then drops to stay under it.
@@ -267,30 +230,51 @@ def _(mo):
     output preallocated); a device copy reads and writes every byte, so it counts 2 × the buffer;
     a host↔device transfer moves the buffer once over PCIe. **Pinned** host memory can be read by
     the GPU's copy engine directly; **pageable** memory is first copied by the driver into a pinned
-    staging buffer.
+    staging buffer. The progress bar counts seconds of measurement: each remaining measurement's
+    FLOPs (or bytes) at the rate measured so far for its format, so its estimate does not come
+    from the first, smallest matmul.
     """)
     return
 
 
 @app.cell
-def _(DTYPES, ValidationConfig, device_choices, mo, profile):
-    bench_defaults = ValidationConfig.for_profile(profile.name)
-    _devices = device_choices()
+def _(gv, mo, profile):
+    bench_defaults = gv.ValidationConfig.for_profile(profile.name)
+    _devices = gv.device_choices()
     bench_device = mo.ui.dropdown(
         options=_devices, value=next(iter(_devices)), label="Device", full_width=True
     )
     bench_dtypes = mo.ui.multiselect(
-        options=list(DTYPES), value=list(bench_defaults.dtypes), label="Formats"
+        options=list(gv.DTYPES), value=list(bench_defaults.dtypes), label="Formats"
     )
-    _sizes = profile.pick([64, 128, 256], [1024, 2048, 4096, 8192, 12288, 16384])
     bench_sizes = mo.ui.multiselect(
-        options=[str(n) for n in _sizes],
+        options=[str(n) for n in gv.ValidationConfig.size_choices(profile.name)],
         value=[str(n) for n in bench_defaults.sizes],
         label="Matrix sizes n (n×n @ n×n)",
     )
     bench_button = mo.ui.run_button(label="Run benchmarks", kind="success")
-    mo.vstack([bench_device, mo.hstack([bench_dtypes, bench_sizes]), bench_button])
-    return bench_button, bench_defaults, bench_device, bench_dtypes, bench_sizes
+    mo.vstack([bench_device, mo.hstack([bench_dtypes, bench_sizes], justify="start"), bench_button])
+    return (
+        bench_button,
+        bench_defaults,
+        bench_device,
+        bench_dtypes,
+        bench_sizes,
+    )
+
+
+@app.cell
+def _(bench_dtypes, bench_sizes, gv, mo):
+    _problems = gv.selection_problems(bench_dtypes.value, bench_sizes.value)
+    _text = "**Nothing to run yet**: " + "; ".join(_problems) + "."
+    mo.callout(mo.md(_text), kind="warn") if _problems else mo.md("")
+    return
+
+
+@app.cell
+def _(mo):
+    get_bench, set_bench = mo.state(None)
+    return get_bench, set_bench
 
 
 @app.cell
@@ -301,114 +285,88 @@ def _(
     bench_dtypes,
     bench_sizes,
     gpu_step,
+    gv,
     mo,
-    peaks_for,
     profile,
     replace,
     run_gate,
-    validation_steps,
+    set_bench,
+    work_progress,
 ):
     run_gate(bench_button, profile, "the benchmarks")
-    bench_results = []
     # Each measurement turns its own OOM into a skipped row; this catches bad settings.
-    with gpu_step("the benchmarks"):
+    with gpu_step("the benchmarks", results_kept=True):
         _config = replace(
             bench_defaults,
             dtypes=tuple(bench_dtypes.value),
             sizes=tuple(sorted(int(n) for n in bench_sizes.value)),
         )
-        _steps = validation_steps(_config, bench_device.value, peaks_for(bench_device.value))
-        with mo.status.progress_bar(total=len(_steps), title="Benchmarking") as _bar:
-            for _step in _steps:
-                _bar.update(increment=0, subtitle=_step.label)
-                bench_results.append(_step.run())
-                _bar.update()
-    mo.md(f"Ran {len(bench_results)} measurements on `{bench_device.value}`.")
-    return (bench_results,)
+        _run = gv.ValidationRun(_config, bench_device.value, gv.peaks_for(bench_device.value))
+        with work_progress("Benchmarking", total=gv.estimated_seconds(_run)) as _bar:
+            _results = _run.run(progress=_bar)
+        set_bench((bench_device.value, _results))
+    _skipped = sum(1 for r in _results if r.skipped)
+    _why = f"; {_skipped} skipped (the table says why)." if _skipped else "."
+    _text = f"Measured {len(_results) - _skipped} figures on `{bench_device.value}`{_why}"
+    mo.md(_text)
+    return
 
 
 @app.cell
-def _(bench_results, mo, summarise, throughput_chart):
-    bench_summary = summarise(bench_results)
-    _rows = [r.row() for r in bench_results]
-    _stats = [
-        mo.stat(
-            value=f"{r.tflops:.1f} TFLOPS",
-            label=f"{r.dtype} matmul (best n={r.size})",
-            caption=f"{r.pct_of_peak:.0f}% of datasheet" if r.pct_of_peak else "no datasheet peak",
-            bordered=True,
-        )
-        for r in bench_summary.best_matmul.values()
-    ]
-    for _bw in [bench_summary.copy, *bench_summary.transfers]:
-        if _bw is not None and _bw.gbs is not None:
-            _stats.append(
-                mo.stat(
-                    value=f"{_bw.gbs:.1f} GB/s",
-                    label=_bw.label,
-                    caption=f"{_bw.pct_of_peak:.0f}% of {_bw.peak_name}"
-                    if _bw.pct_of_peak
-                    else "no known ceiling",
-                    bordered=True,
-                )
-            )
-    _cpu = bench_summary.cpu_matmul
-    if _cpu is not None and _cpu.tflops:
-        _stats.append(
-            mo.stat(
-                value=f"{_cpu.tflops:.3g} TFLOPS",
-                label=f"CPU peer: fp32 matmul n={_cpu.size}",
-                caption="torch on this machine's CPU",
-                bordered=True,
-            )
-        )
-    results_view = mo.vstack(
-        [
-            mo.hstack(_stats, justify="start", wrap=True),
-            throughput_chart(bench_results),
-            mo.ui.table(_rows, selection=None, page_size=40),
-        ]
+def _(get_bench, gv, mo):
+    bench_last = get_bench()  # the last run that finished: a failed run leaves it on screen
+    bench_summary = gv.summarise(bench_last[1]) if bench_last else None
+    _title = (
+        f"### Results on `{bench_last[0]}`"
+        if bench_last
+        else "_No benchmark results yet: press **Run benchmarks** above._"
     )
-    results_view
-    return (bench_summary,)
+    _stats = [
+        mo.stat(value=_value, label=_label, caption=_caption, bordered=True)
+        for _label, _value, _caption in (
+            gv.headline_figures(bench_summary) if bench_summary else []
+        )
+    ]
+    mo.vstack([mo.md(_title), mo.hstack(_stats, justify="start", wrap=True)])
+    return bench_last, bench_summary
 
 
 @app.cell
-def _(bench_summary, mo):
-    _lines = []
-    for _dtype, _r in bench_summary.best_matmul.items():
-        if _r.pct_of_peak is not None:
-            _lines.append(
-                f"- **{_dtype}** reached {_r.pct_of_peak:.0f}% of the datasheet's "
-                f"{_r.peak_tflops:g} TFLOPS at n={_r.size}"
-                + (f" ({_r.clocks.describe()})." if _r.clocks else ".")
-            )
-    _copy = bench_summary.copy
-    if _copy is not None and _copy.pct_of_peak is not None:
-        _lines.append(
-            f"- **Device memory copy** moved {_copy.gbs:.0f} GB/s, "
-            f"{_copy.pct_of_peak:.0f}% of {_copy.peak_gbs:g} GB/s."
-        )
-    _cpu = bench_summary.cpu_matmul
-    _best = max(bench_summary.best_matmul.values(), key=lambda r: r.tflops or 0, default=None)
-    if _cpu is not None and _cpu.tflops and _best is not None and _best.device != "cpu":
-        _lines.append(
-            f"- The best GPU format ({_best.dtype}) ran {_best.tflops / _cpu.tflops:,.0f}× the "
-            f"CPU's fp32 matmul in this run."
-        )
-    mo.md(
-        "### What the numbers mean\n\n"
-        + ("\n".join(_lines) if _lines else "_No datasheet ceiling is known for this device._")
-        + "\n\n"
+def _(bench_last, gv):
+    gv.throughput_chart(bench_last[1]) if bench_last else None
+    return
+
+
+@app.cell
+def _(bench_last, gv, mo):
+    _rows = gv.results_table(bench_last[1]) if bench_last else []
+    mo.ui.table(_rows, selection=None, page_size=40) if _rows else None
+    return
+
+
+@app.cell
+def _(bench_last, gv, mo):
+    _clocks = gv.clock_rows(bench_last[1]) if bench_last else []
+    mo.ui.table(_clocks, selection=None, page_size=40) if _clocks else None
+    return
+
+
+@app.cell
+def _(bench_summary, gv, mo):
+    _lines = gv.meaning_lines(bench_summary) if bench_summary is not None else []
+    _found = "\n".join(_lines) if _lines else "_No datasheet ceiling is known for this device._"
+    _text = (
+        f"### What the numbers mean\n\n{_found}\n\n"
         "Datasheet peaks assume the boost clock on every SM. A matmul's rate scales with the SM "
         "clock it holds, so a GPU at its power limit (`sw_power_cap` above) computes below the "
-        "datasheet however the matmul is written; compare the clock in brackets with the "
+        "datasheet however the matmul is written; compare the clock in the clock table with the "
         "maximum. cuBLAS tiles also fit some sizes better than others, which is why the best "
         "size is reported. Well below the usual range for this model? Look at the telemetry "
         "for a power cap or thermal slowdown, check the "
         "PCIe link in the inventory runs at its maximum generation and width, and make sure "
         "nothing else is using the GPU (`gpulab monitor`)."
     )
+    mo.md(_text if bench_summary is not None else "")
     return
 
 
@@ -417,8 +375,8 @@ def _(mo):
     mo.md(r"""
     ## 4. Stress test
 
-    **Start** launches one worker, `python -m gpulab.workloads.gpu_validation.stress_worker`, in
-    its own process group. It multiplies the same random matrices over and over on the chosen
+    **Start stress** launches one worker, `python -m gpulab.workloads.gpu_validation.stress_worker`,
+    in its own process group. It multiplies the same random matrices over and over on the chosen
     GPUs; every 32nd product is compared element by element with a reference computed once in
     higher precision, so a GPU that silently computes wrong numbers (a bit flip, an overheating
     SM) shows up as **mismatches**, not as a plausible-looking result. The worker reports its
@@ -451,95 +409,107 @@ def _(mo, profile, system):
     stress_button = mo.ui.run_button(label="Start stress", kind="warn")
     stop_button = mo.ui.run_button(label="Stop", kind="danger")
     mo.hstack([stress_gpus, stress_dtype, stress_duration, stress_button, stop_button], wrap=True)
-    return stop_button, stress_button, stress_dtype, stress_duration, stress_gpus
+    return (
+        stop_button,
+        stress_button,
+        stress_dtype,
+        stress_duration,
+        stress_gpus,
+    )
+
+
+@app.cell
+def _(mo, stress_gpus, system):
+    _none = system.cuda_available and not stress_gpus.value
+    _text = "**No GPU is selected**: choose at least one under **GPUs** to stress."
+    mo.callout(mo.md(_text), kind="warn") if _none else mo.md("")
+    return
+
+
+@app.cell
+def _(mo):
+    get_stress, set_stress = mo.state(None)
+    return get_stress, set_stress
 
 
 @app.cell
 def _(
-    StressConfig,
-    StressRun,
     gpu_step,
+    gv,
     mo,
     profile,
     run_gate,
-    stop_all,
+    set_stress,
     stress_button,
     stress_dtype,
     stress_duration,
     stress_gpus,
     system,
+    work_progress,
 ):
     run_gate(stress_button, profile, "the stress test")
-    with gpu_step("the stress test"):
-        _config = StressConfig.for_machine(
+    with gpu_step("the stress test", results_kept=True):
+        _config = gv.StressConfig.for_machine(
             stress_gpus.value,
             stress_duration.value,
             cuda_available=system.cuda_available,
             **({"dtype": stress_dtype.value} if system.cuda_available else {}),
         )
-        stop_all()  # a previous run of this notebook, if one is still going: our own process only
-        stress_run = StressRun(_config).start()
-    if profile.smoke:  # headless: no browser ticks the live panel, so wait for the end here
-        with mo.status.spinner(title="Smoke stress run on the CPU"):
-            stress_run.wait(timeout_s=_config.duration_s + 120)
+        gv.stop_all()  # a previous run of this notebook, if still going: our own process only
+        _run = gv.StressRun(_config).start()
+        if profile.smoke:  # smoke sizes: wait here for the short load, with its progress
+            with work_progress("Stress load", total=_config.duration_s) as _bar:
+                _run.wait(timeout_s=_config.duration_s + 120, progress=_bar)
+        set_stress(_run)
     _where = f"GPUs {list(_config.gpus)}" if _config.gpus else "the CPU (no CUDA GPU)"
-    mo.md(
-        f"Started worker PID **{stress_run.pid}** (process group {stress_run.pgid}) on {_where}: "
+    _text = (
+        f"Started worker PID **{_run.pid}** (process group {_run.pgid}) on {_where}: "
         f"{_config.dtype} {_config.size}³ products for {_config.duration_s:g} s."
     )
-    return (stress_run,)
-
-
-@app.cell
-def _(mo, stop_all, stop_button):
-    if stop_button.value:
-        stop_all()  # every stress worker this kernel started, and nothing else
-    mo.md("Stopped." if stop_button.value else "")
+    mo.md(_text)
     return
 
 
 @app.cell
-def _(mo, refresh, sampler, stress_rate_chart, stress_run, telemetry_chart):
+def _(gv, mo, stop_button):
+    _running = len(gv.active_runs()) if stop_button.value else 0
+    if stop_button.value:
+        gv.stop_all()  # every stress worker this kernel started, and nothing else
+    _text = f"Stopped {_running} stress worker(s)." if _running else "No stress worker is running."
+    mo.md(_text if stop_button.value else "")
+    return
+
+
+@app.cell
+def _(get_stress, gv, mo, refresh, sampler, telemetry_chart):
     refresh.value
-    _running = stress_run.running
-    _summary = stress_run.summary(sampler.samples(), settle_s=5.0)
-    _start = stress_run.started_at or 0.0
-    _devices = [
-        mo.stat(
-            value=f"{d.sustained_tflops:.3g} TFLOPS" if d.sustained_tflops else "starting",
-            label=d.device if d.gpu is None else f"GPU {d.gpu}",
-            caption=f"{d.checks} checks · {d.mismatches} mismatches"
-            + (f" · {d.errors[0]}" if d.errors else ""),
-            bordered=True,
-        )
-        for d in _summary.devices.values()
-    ]
-    _telemetry_rows = [{"GPU": gpu, **stats} for gpu, stats in _summary.telemetry.items()]
-    _leftover = stress_run.leftover_processes()
-    _state = (
-        mo.md(f"**Running** for {stress_run.elapsed_s():.0f} s · PID {stress_run.pid}")
-        if _running
-        else mo.callout(
-            mo.md(
-                f"**{'Passed' if _summary.passed else 'Failed'}**: {_summary.checks} checks, "
-                f"{_summary.mismatches} mismatches, {len(_summary.errors)} device errors; "
-                f"{_summary.ended} after {stress_run.elapsed_s():.0f} s. "
-                f"Processes left in group {stress_run.pgid}: {len(_leftover)}."
-                + (f"\n\n```\n{_summary.errors[0]}\n```" if _summary.errors else "")
-            ),
-            kind="success" if _summary.passed else "danger",
-        )
-    )
-    _window = [s for s in sampler.samples() if s.t >= _start]
-    stress_view = mo.vstack(
-        [
-            _state,
-            mo.hstack(_devices, justify="start", wrap=True),
-            stress_rate_chart(stress_run.events("interval"), _start),
-            mo.ui.table(_telemetry_rows, selection=None) if _telemetry_rows else mo.md(""),
-            telemetry_chart(_window) if _window else mo.md(""),
+    stress_run = get_stress()  # the last run that started: a failed start leaves it on screen
+    stress_view = mo.md("_No stress run yet: press **Start stress** above._")
+    if stress_run is not None:
+        _summary = stress_run.summary(sampler.samples(), settle_s=5.0)
+        _start = stress_run.started_at or 0.0
+        _devices = [
+            mo.stat(
+                value=_value,
+                label=d.device if d.gpu is None else f"GPU {d.gpu}",
+                caption=_caption,
+                bordered=True,
+            )
+            for d in _summary.devices.values()
+            for _value, _caption in [gv.stress_figures(d)]
         ]
-    )
+        _telemetry_rows = gv.stress_telemetry_rows(_summary.telemetry)
+        _window = [s for s in sampler.samples() if s.t >= _start]
+        _text, _kind = gv.stress_verdict(stress_run, _summary)
+        stress_view = mo.vstack(
+            [
+                mo.callout(mo.md(_text), kind=_kind) if _kind else mo.md(_text),
+                mo.hstack(_devices, justify="start", wrap=True),
+                gv.stress_rate_chart(stress_run.events("interval"), _start),
+                mo.ui.table(_telemetry_rows, selection=None) if _telemetry_rows else mo.md(""),
+                telemetry_chart(_window) if _window else mo.md(""),
+            ]
+        )
     stress_view
     return
 
@@ -557,16 +527,18 @@ def _(mo):
 
 
 @app.cell
-def _(bench_results, memory_summary, mo, release_memory):
-    _measured = len(bench_results)  # run after the benchmarks
+def _(get_bench, memory_summary, mo, release_memory):
+    _last = get_bench()  # runs again after each benchmark run
+    _measured = len(_last[1]) if _last else 0
     release_memory()
     _memory = memory_summary()
-    mo.md(
+    _text = (
         f"Released cached GPU memory after {_measured} measurements: "
         f"{_memory.reserved_mib:.0f} MiB still reserved by this kernel."
         if _memory is not None
-        else f"Nothing to release on the CPU ({_measured} measurements ran)."
+        else "Nothing to release on the CPU: the benchmarks' buffers were freed as they ran."
     )
+    mo.md(_text)
     return
 
 

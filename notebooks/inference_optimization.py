@@ -43,8 +43,7 @@ def _():
 
     from gpulab.device import probe
     from gpulab.profiles import default_for_this_machine
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide
-    from gpulab.ui.progress import work_progress
+    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide, work_progress
     from gpulab.workloads import inference
 
     return (

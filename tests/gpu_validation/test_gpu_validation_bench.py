@@ -1,4 +1,5 @@
-"""`gpulab bench gpu --profile smoke` on a CPU: a complete report, GPU-only parts explained."""
+"""`gpulab bench gpu --profile smoke` on a CPU: a complete report, GPU-only parts explained, and no
+GPU-vs-CPU ratio where both sides ran on the CPU."""
 
 from __future__ import annotations
 
@@ -24,3 +25,15 @@ def test_smoke_report_on_cpu_has_headline_peer_and_details(tmp_path):
     assert all("CUDA GPU" in t["skipped"] for t in details["transfers"].values())
     tests = {r.get("label") or f"matmul {r.get('dtype')}" for r in details["results"]}
     assert {"matmul bf16", "matmul fp8", "h2d pinned", "d2h pageable"} <= tests
+
+
+def test_on_a_cpu_the_report_gives_no_ratio_and_says_why(tmp_path):
+    # Without a GPU the headline fp32 matmul and the peer both ran on the CPU: a "ratio" of about
+    # 1 would compare the CPU with itself.
+    report = run_benchmark("gpu", "smoke", tmp_path)
+    stored = json.loads((tmp_path / "gpu.json").read_text())
+    assert report["ratio"] is None and stored["ratio"] is None
+    assert "compare the CPU with itself" in stored["no_ratio_because"]
+    headline = stored["details"]["headline"]
+    low, high = headline["tflops_p90_p10"]
+    assert low <= headline["tflops"] <= high  # the median with its spread

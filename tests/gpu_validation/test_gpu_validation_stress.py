@@ -44,7 +44,12 @@ def _wait_for(predicate, timeout_s: float = 60.0) -> bool:
 def test_cpu_stress_runs_its_duration_checks_every_product_and_leaves_nothing():
     run = StressRun(StressConfig.for_machine([], 1.5, cuda_available=False, **QUICK)).start()
     assert run.running and group_members(run.pgid) == [run.pid]
-    assert run.wait(timeout_s=120)
+    reports: list[tuple[float, float, str]] = []
+    assert run.wait(timeout_s=120, progress=lambda *report: reports.append(report))
+    # Progress counts seconds of load (start-up is not load), up to the duration, in order.
+    loaded = [done for done, _, _ in reports]
+    assert loaded == sorted(loaded) and max(loaded[:-1]) <= 1.5
+    assert reports[-1] == (1.5, 1.5, "done") and {total for _, total, _ in reports} == {1.5}
     summary = run.summary()
     assert summary.stop_reason == "duration" and summary.ended == "ran its full duration"
     assert summary.returncode == 0

@@ -4,7 +4,9 @@ Runs the measurements of `notebooks/gpu_validation.py` (`gpulab.workloads.gpu_va
 the sizes `ValidationConfig.for_profile` gives the notebook, on the first CUDA device: matmul
 TFLOPS per dtype and size, device memory copy, host<->device transfers pinned and pageable, and
 the CPU peer, each as % of its ceiling where one is known. The headline is the best size's median
-bf16 rate; the peer is what the same machine's CPU does with torch.
+bf16 rate; the peer is what the same machine's CPU does with torch. Without a CUDA GPU the headline
+is the CPU's own fp32 matmul, so the report gives no ratio (`no_ratio_because`): it would compare
+the CPU with itself.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from gpulab.workloads.gpu_validation import (
     ValidationConfig,
     ValidationSummary,
     peaks_for,
+    rate_spread,
+    run_validation,
     summarise,
-    validation_steps,
 )
 
 METHOD = (
@@ -34,14 +37,20 @@ METHOD = (
     "the buffer once"
 )
 
+NO_GPU_RATIO = (
+    "no CUDA GPU here: the headline fp32 matmul ran on this machine's CPU, the same device as "
+    "the CPU peer, so their ratio would compare the CPU with itself"
+)
+
 
 def run(profile: str) -> BenchResult:
     config = ValidationConfig.for_profile(profile)
     device = torch_device()
     peaks = peaks_for(device)
-    results = [step.run() for step in validation_steps(config, device, peaks)]
+    results = run_validation(config, device, peaks)
     summary = summarise(results)
-    headline = "bf16" if device.type == "cuda" and "bf16" in summary.best_matmul else "fp32"
+    on_gpu = device.type == "cuda"
+    headline = "bf16" if on_gpu and "bf16" in summary.best_matmul else "fp32"
     best = summary.best_matmul[headline]
     cpu = summary.cpu_matmul
     if best.tflops is None or cpu is None or cpu.tflops is None:
@@ -53,6 +62,7 @@ def run(profile: str) -> BenchResult:
         peer_value=cpu.tflops,
         unit="TFLOPS",
         details=_details(config, device, peaks, summary, results, best, cpu),
+        no_ratio_because="" if on_gpu else NO_GPU_RATIO,
     )
 
 
@@ -76,6 +86,8 @@ def _details(
             "dtype": best.dtype,
             "size": best.size,
             "tflops": best.tflops,
+            "tflops_p90_p10": rate_spread(best),  # rates at the p90 and p10 call times
+            "noise": best.noise,
             "pct_of_datasheet": best.pct_of_peak,
             "clocks": best.clocks.to_dict() if best.clocks else None,
         },

@@ -9,12 +9,11 @@ from gpulab.profiles import Profile
 
 
 def run_guide(profile: Profile, buttons: Sequence[tuple[str, str]]) -> Any:
-    """The active profile, and each run button with what it does (label, what it does)."""
+    """Each run button with what it does (label, what it does), and what the profile means for
+    the figures; the profile itself is named by `gpu_card(system, profile)` just above."""
     import marimo as mo
 
     lines = [
-        f"{profile.describe()}.",
-        "",
         "The cheap cells ran when the notebook opened. Each expensive step waits for its button:",
         "",
         *(f"- **{label}**: {what}" for label, what in buttons),

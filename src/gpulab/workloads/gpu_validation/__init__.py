@@ -8,8 +8,10 @@ numerical check. One concern per module:
 - `measurement`: how every figure is timed (warm-up, then a window of calls sized in seconds);
 - `matmul`, `bandwidth`: the measurements; `results`: what one returns;
 - `ceilings`: the datasheet and PCIe-link peaks a figure is a percentage of;
-- `steps`, `summary`: the whole run as steps for a progress bar, and its headline figures;
-- `charts`: the notebook's matmul and stress-rate charts (altair imported when one is drawn);
+- `steps`, `schedule`, `summary`: the whole run as steps, run with progress in predicted seconds
+  of work (FLOPs and bytes at the rates measured so far), and its headline figures;
+- `charts`, `display`: the notebook's charts (altair imported when one is drawn), and what its
+  stat cards and tables show (short columns, one precision per figure);
 - `topology`, `topology_probe`: NVLink/PCIe paths, MIG and ECC state, read from NVML;
 - `stress`, `stress_report`: the child-process runner and what its reports add up to;
 - `stress_worker`, `stress_load`: the child's entry point and the load each device runs.
@@ -32,10 +34,39 @@ from gpulab.workloads.gpu_validation.config import (
     STRESS_DTYPES,
     StressConfig,
     ValidationConfig,
+    selection_problems,
 )
 from gpulab.workloads.gpu_validation.devices import device_choices
+from gpulab.workloads.gpu_validation.display import (
+    clock_rows,
+    describe_ceiling,
+    headline_figures,
+    health_rows,
+    inventory_rows,
+    link_rows,
+    meaning_lines,
+    results_table,
+    stat_figures,
+    stress_figures,
+    stress_telemetry_rows,
+    stress_verdict,
+)
 from gpulab.workloads.gpu_validation.matmul import matmul_tflops, tf32_matmuls, unsupported_reason
-from gpulab.workloads.gpu_validation.results import BandwidthResult, MatmulResult, Result
+from gpulab.workloads.gpu_validation.results import (
+    BandwidthResult,
+    MatmulResult,
+    Result,
+    describe_spread,
+    describe_value,
+    format_rate,
+    rate_spread,
+)
+from gpulab.workloads.gpu_validation.schedule import (
+    CostModel,
+    ValidationRun,
+    estimated_seconds,
+    run_validation,
+)
 from gpulab.workloads.gpu_validation.steps import Step, validation_steps
 from gpulab.workloads.gpu_validation.stress import (
     StressRun,
@@ -53,6 +84,7 @@ __all__ = [
     "PATH_MEANING",
     "STRESS_DTYPES",
     "BandwidthResult",
+    "CostModel",
     "DeviceStress",
     "MatmulResult",
     "Peaks",
@@ -63,17 +95,37 @@ __all__ = [
     "StressSummary",
     "Topology",
     "ValidationConfig",
+    "ValidationRun",
     "ValidationSummary",
     "active_runs",
+    "clock_rows",
     "copy_bandwidth",
+    "describe_ceiling",
+    "describe_spread",
+    "describe_value",
     "device_choices",
+    "estimated_seconds",
+    "format_rate",
     "group_members",
+    "headline_figures",
+    "health_rows",
     "host_transfer_bandwidth",
+    "inventory_rows",
+    "link_rows",
     "matmul_tflops",
+    "meaning_lines",
     "peaks_for",
     "probe_topology",
+    "rate_spread",
+    "results_table",
+    "run_validation",
+    "selection_problems",
+    "stat_figures",
     "stop_all",
+    "stress_figures",
     "stress_rate_chart",
+    "stress_telemetry_rows",
+    "stress_verdict",
     "summarise",
     "tf32_matmuls",
     "throughput_chart",

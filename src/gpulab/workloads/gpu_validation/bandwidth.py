@@ -84,4 +84,5 @@ def _filled(result: BandwidthResult, timing: Timing | None) -> BandwidthResult:
         result.gbs = timing.throughput
         result.gbs_best = timing.work_per_call / timing.min_s
         result.timing = timing_summary(timing)
+        result.noise = timing.noise_note()
     return result

@@ -1,5 +1,6 @@
 """The notebook's two charts, drawn from results: matmul TFLOPS by format and size, and the stress
 worker's rate per interval. altair is imported when a chart is drawn, not when the notebook opens.
+Both fit a medium-width page at 1280 px: 560 px wide, the legend below the plot, labels uncut.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def throughput_chart(results: Sequence[Result]) -> Any:
         .encode(
             x=alt.X("size:N", title="n", sort=None),
             y=alt.Y("value:Q", title="TFLOPS (median)"),
-            color=alt.Color("test:N", title=None),
+            color=alt.Color("test:N", title=None, legend=_legend(alt)),
             xOffset="test:N",
             tooltip=["test:N", "size:N", "value:Q", "pct_of_datasheet:Q"],
         )
@@ -42,6 +43,11 @@ def stress_rate_chart(intervals: Sequence[Event], started_at: float) -> Any:
     return (
         alt.Chart(alt.Data(values=rows))
         .mark_line(point=True)
-        .encode(x="seconds:Q", y="TFLOPS:Q", color="device:N")
+        .encode(x="seconds:Q", y="TFLOPS:Q", color=alt.Color("device:N", legend=_legend(alt)))
         .properties(width=560, height=160, title="Achieved TFLOPS per interval")
     )
+
+
+def _legend(alt: Any) -> Any:
+    """A legend under the plot whose labels are never truncated."""
+    return alt.Legend(orient="bottom", columns=3, labelLimit=0)

@@ -12,6 +12,18 @@ from typing import Any
 # Measured in this order: the headline format first, on a GPU no earlier measurement has heated.
 DTYPES = ("bf16", "fp16", "fp8", "tf32", "fp32")
 STRESS_DTYPES = ("bf16", "fp16", "fp32")  # formats the stress worker multiplies and checks
+# The matrix sizes a notebook offers under each profile (its defaults come from `for_profile`).
+SIZE_CHOICES = {
+    "smoke": (64, 128, 256),
+    "full": (1024, 2048, 4096, 8192, 12288, 16384),
+}
+NO_DTYPES = "no number format is selected: choose at least one under Formats"
+NO_SIZES = "no matrix size is selected: choose at least one under Matrix sizes"
+
+
+def selection_problems(dtypes: Sequence[str], sizes: Sequence[object]) -> list[str]:
+    """What is missing from a notebook's choice of formats and sizes ([] when it can run)."""
+    return [problem for problem, empty in ((NO_DTYPES, not dtypes), (NO_SIZES, not sizes)) if empty]
 
 
 @dataclass(frozen=True)
@@ -34,10 +46,14 @@ class ValidationConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if not self.dtypes:
+            raise ValueError(NO_DTYPES)
+        if not self.sizes:
+            raise ValueError(NO_SIZES)
         unknown = [d for d in self.dtypes if d not in DTYPES]
         if unknown:
             raise ValueError(f"unknown dtype(s) {unknown}; choose from {', '.join(DTYPES)}")
-        if not self.sizes or min(self.sizes) < 1:
+        if min(self.sizes) < 1:
             raise ValueError(f"matmul sizes must be positive, got {self.sizes}")
         if self.copy_mib < 1 or self.transfer_mib < 1 or self.cpu_size < 1:
             raise ValueError("buffer sizes and the CPU matmul size must be positive")
@@ -60,6 +76,13 @@ class ValidationConfig:
         if profile == "full":
             return cls()
         raise ValueError(f"unknown profile {profile!r}")
+
+    @staticmethod
+    def size_choices(profile: str) -> tuple[int, ...]:
+        """The matrix sizes a notebook offers under `profile` (its defaults among them)."""
+        if profile not in SIZE_CHOICES:
+            raise ValueError(f"unknown profile {profile!r}")
+        return SIZE_CHOICES[profile]
 
 
 @dataclass(frozen=True)

@@ -125,4 +125,5 @@ def matmul_tflops(
         result.tflops = timing.throughput
         result.tflops_best = timing.work_per_call / timing.min_s
         result.timing = timing_summary(timing)
+        result.noise = timing.noise_note()
     return result

@@ -1,13 +1,18 @@
-"""One measurement's result: a matmul's TFLOPS or a copy's GB/s, with its ceiling and why it was
-skipped. `row()` is the flat table row a notebook shows; `to_dict()` what a report stores.
+"""One measurement's result: a matmul's TFLOPS or a copy's GB/s, with its spread, its ceiling and
+why it was skipped. `row()` is the flat numeric row a chart draws and a report stores;
+`table_row()` what a notebook's table shows, every figure through `format_rate`, so a stat card
+and a table print the same figure with the same digits.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from gpulab.telemetry import ClockReport
+
+RATE_DIGITS = 4  # significant digits of every rate shown: 0.1399 TFLOPS, 791.5 TFLOPS
 
 
 @dataclass
@@ -24,23 +29,37 @@ class MatmulResult:
     skipped: str | None = None
     is_cpu_peer: bool = False  # the CPU reference a GPU's figures are compared with
     clocks: ClockReport | None = None  # the GPU's clock, power and slowdowns while it ran
+    noise: str = ""  # `Timing.noise_note()`: '' for a clean timing
+
+    unit = "TFLOPS"
+
+    @property
+    def value(self) -> float | None:
+        return self.tflops
 
     @property
     def pct_of_peak(self) -> float | None:
         return pct(self.tflops, self.peak_tflops)
 
+    @property
+    def test(self) -> str:
+        return f"{'CPU peer ' if self.is_cpu_peer else ''}matmul {self.dtype}"
+
     def row(self) -> dict[str, Any]:
-        """A flat table row: what a notebook shows and a report stores."""
+        """A flat numeric row: what a chart draws and a report stores."""
         return {
-            "test": f"{'CPU peer ' if self.is_cpu_peer else ''}matmul {self.dtype}",
+            "test": self.test,
             "size": f"{self.size}³",
             "device": self.device,
             "value": significant(self.tflops),
-            "unit": "TFLOPS",
+            "unit": self.unit,
             "pct_of_datasheet": significant(self.pct_of_peak, 3),
             "datasheet": self.peak_tflops,
             "note": self.skipped or (self.clocks.describe() if self.clocks else ""),
         }
+
+    def table_row(self) -> dict[str, str]:
+        return table_row(self, f"{self.size}³", self.peak_tflops)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pct_of_peak": self.pct_of_peak}
@@ -61,6 +80,13 @@ class BandwidthResult:
     peak_name: str | None = None  # what the peak is: the datasheet, the PCIe link
     timing: dict[str, Any] | None = None
     skipped: str | None = None
+    noise: str = ""  # `Timing.noise_note()`: '' for a clean timing
+
+    unit = "GB/s"
+
+    @property
+    def value(self) -> float | None:
+        return self.gbs
 
     @property
     def pct_of_peak(self) -> float | None:
@@ -72,17 +98,24 @@ class BandwidthResult:
             return self.kind
         return f"{self.kind} {'pinned' if self.pinned else 'pageable'}"
 
+    @property
+    def test(self) -> str:
+        return self.label
+
     def row(self) -> dict[str, Any]:
         return {
             "test": self.label,
             "size": f"{self.buffer_mib} MiB",
             "device": self.device,
             "value": significant(self.gbs),
-            "unit": "GB/s",
+            "unit": self.unit,
             "pct_of_datasheet": significant(self.pct_of_peak, 3),
             "datasheet": self.peak_gbs,
             "note": self.skipped or (self.peak_name or ""),
         }
+
+    def table_row(self) -> dict[str, str]:
+        return table_row(self, f"{self.buffer_mib} MiB", self.peak_gbs)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pct_of_peak": self.pct_of_peak, "label": self.label}
@@ -98,6 +131,55 @@ def pct(value: float | None, peak: float | None) -> float | None:
     return 100.0 * value / peak
 
 
-def significant(value: float | None, digits: int = 4) -> float | None:
+def significant(value: float | None, digits: int = RATE_DIGITS) -> float | None:
     """Significant digits, so 0.0021 TFLOPS (a small CPU matmul) does not print as 0.0."""
     return None if value is None else float(f"{value:.{digits}g}")
+
+
+def format_rate(value: float | None, digits: int = RATE_DIGITS) -> str:
+    """A rate with `digits` significant digits and no exponent: '0.1399', '791.5', '3,012'."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
+
+
+def rate_spread(result: Result) -> tuple[float, float] | None:
+    """(rate at the p90 call time, rate at the p10 call time): the slow and fast ends of the
+    middle 80 % of the timed calls; None for a result without a timing."""
+    timing = result.timing
+    if not timing or not timing.get("work_per_call"):
+        return None
+    work = timing["work_per_call"]
+    return work / timing["p90_s"], work / timing["p10_s"]
+
+
+def describe_spread(result: Result) -> str:
+    """'0.1201-0.1450 · 40 runs': the rate's p10-p90 range over the timed calls; '' if none."""
+    spread = rate_spread(result)
+    if spread is None or result.timing is None:
+        return ""
+    low, high = (format_rate(v) for v in spread)
+    return f"{low}-{high} · {result.timing['repeats']} runs"
+
+
+def describe_value(result: Result) -> str:
+    """'0.1399 TFLOPS', with '(noisy)' beside it when the timing was noisy; '-' when skipped."""
+    if result.value is None:
+        return "-"
+    return f"{format_rate(result.value)} {result.unit}" + (" (noisy)" if result.noise else "")
+
+
+def table_row(result: Result, size: str, peak: float | None) -> dict[str, str]:
+    """What a notebook's table shows for one result: short columns, rates as `format_rate`."""
+    share = result.pct_of_peak
+    return {
+        "test": result.test,
+        "size": size,
+        "median": describe_value(result),
+        "p10-p90": describe_spread(result),
+        "of ceiling": f"{share:.1f} % of {format_rate(peak)}" if share is not None else "",
+        "note": result.skipped or result.noise,
+    }

@@ -1,5 +1,5 @@
-"""The validation run as a list of steps, so a notebook can drive a progress bar over it and the
-benchmark can run it straight through.
+"""The validation run as a list of steps, each with the work one of its calls does, so a progress
+bar can weigh them (`schedule`) and the benchmark can run them straight through.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from typing import Any
 
 from gpulab.workloads.gpu_validation.bandwidth import (
     DIRECTIONS,
+    MIB,
     copy_bandwidth,
     host_transfer_bandwidth,
 )
 from gpulab.workloads.gpu_validation.ceilings import Peaks
 from gpulab.workloads.gpu_validation.config import ValidationConfig
-from gpulab.workloads.gpu_validation.matmul import matmul_tflops
+from gpulab.workloads.gpu_validation.devices import is_cuda
+from gpulab.workloads.gpu_validation.matmul import matmul_tflops, unsupported_reason
 from gpulab.workloads.gpu_validation.results import Result
 
 
@@ -25,6 +27,10 @@ class Step:
 
     label: str
     run: Callable[[], Result]
+    device: str = "cpu"
+    kind: str = ""  # what its rate is measured as: 'matmul bf16', 'copy', 'h2d pinned'
+    work_per_call: float = 0.0  # TFLOP (matmul) or GB (copy) one call does, as its timing counts
+    skip: bool = False  # known before it runs: the format or the transfer cannot run here
 
 
 def validation_steps(
@@ -37,10 +43,15 @@ def validation_steps(
     """
     peaks = peaks or Peaks()
     sheet = peaks.datasheet
+    where = str(device)
     steps = [
         Step(
             f"matmul {dtype} {size}³",
             lambda d=dtype, s=size: matmul_tflops(d, s, device, config, sheet),
+            where,
+            f"matmul {dtype}",
+            2 * size**3 / 1e12,
+            unsupported_reason(dtype, device) is not None,
         )
         for dtype in config.dtypes
         for size in config.sizes
@@ -49,16 +60,24 @@ def validation_steps(
         Step(
             f"copy {config.copy_mib} MiB",
             lambda: copy_bandwidth(config.copy_mib, device, config, sheet),
+            where,
+            "copy",
+            2 * config.copy_mib * MIB / 1e9,
         )
     )
     for direction in DIRECTIONS:
         for pinned in (True, False):
+            kind = f"{direction} {'pinned' if pinned else 'pageable'}"
             steps.append(
                 Step(
-                    f"{direction} {'pinned' if pinned else 'pageable'}",
+                    kind,
                     lambda d=direction, p=pinned: host_transfer_bandwidth(
                         d, p, config.transfer_mib, device, config, peaks
                     ),
+                    where,
+                    kind,
+                    config.transfer_mib * MIB / 1e9,
+                    not is_cuda(device),
                 )
             )
     steps.append(
@@ -67,6 +86,9 @@ def validation_steps(
             lambda: replace(
                 matmul_tflops("fp32", config.cpu_size, "cpu", config), is_cpu_peer=True
             ),
+            "cpu",
+            "matmul fp32",
+            2 * config.cpu_size**3 / 1e12,
         )
     )
     return steps

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, ClassVar
 
+from gpulab.progress import ProgressFn, no_progress
 from gpulab.telemetry import Sample
 from gpulab.workloads.gpu_validation import stress_report
 from gpulab.workloads.gpu_validation.config import StressConfig
@@ -200,20 +201,36 @@ class StressRun:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, sig)  # type: ignore[arg-type]
 
-    def _wait_exit(self, timeout_s: float | None) -> bool:
+    def _wait_exit(self, timeout_s: float | None, progress: ProgressFn | None = None) -> bool:
         deadline = math.inf if timeout_s is None else time.monotonic() + timeout_s
+        next_report = 0.0
         while not self._exited():
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 return False
+            if progress is not None and now >= next_report:  # four reports a second
+                progress(self.load_done_s(), self.config.duration_s, "load running")
+                next_report = now + 0.25
             time.sleep(0.05)  # polling the child's state; no work is simulated
         return True
 
-    def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the worker ends by itself (True) or `timeout_s` passes (False)."""
+    def load_done_s(self) -> float:
+        """Seconds of load so far, from the first device ready (start-up is not load), capped
+        at the duration: the work a progress bar counts."""
+        ready, _ = self.load_window()
+        if ready is None:
+            return 0.0
+        end = self.ended_at or time.monotonic()
+        return min(self.config.duration_s, max(0.0, end - ready))
+
+    def wait(self, timeout_s: float | None = None, progress: ProgressFn = no_progress) -> bool:
+        """Block until the worker ends by itself (True) or `timeout_s` passes (False), reporting
+        `progress(load seconds done, duration, note)` meanwhile."""
         if self._proc is None:
             return True
-        if not self._wait_exit(timeout_s):
+        if not self._wait_exit(timeout_s, progress):
             return False
+        progress(self.config.duration_s, self.config.duration_s, "done")
         self._finish(reason="duration")
         return True
 
