@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("gpulab.qa.lint.cli", "check marimo notebooks against GPU/marimo best-practice rules"),
     "test": ("gpulab.qa.runner.cli", "run notebooks headless, one subprocess each, and report"),
     "new": ("gpulab.template", "write a new notebook from the gpulab template"),
+    "deploy": ("gpulab.deploy.cli", "write a Modal app, systemd unit or Dockerfile, token on"),
 }
 
 

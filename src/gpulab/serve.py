@@ -1,6 +1,8 @@
 """`gpulab serve`: a marimo server over the notebooks, bound to localhost, token-protected.
 
-A notebook server runs arbitrary code, so it requires a token unless the user explicitly opts out.
+A notebook server runs arbitrary code, so it requires a token unless the user explicitly opts out,
+and never runs without one on an address other machines can reach. A token from `--token-file`
+(how systemd and containers pass it) is never printed, so it never lands in a journal or a log.
 The notebooks' sizes follow `--profile` (default: `full` with a CUDA GPU, `smoke` without), passed
 to every kernel as $GPULAB_PROFILE; cheap cells run when a notebook opens, expensive ones wait for
 their run button.
@@ -9,8 +11,10 @@ their run button.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -42,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=port_number, default=2718)
     parser.add_argument("--token", help="access token to require (default: a random one)")
     parser.add_argument(
+        "--token-file",
+        type=Path,
+        help="read the access token from this file (mode 0600, never printed)",
+    )
+    parser.add_argument(
         "--no-token",
         action="store_true",
         help="serve WITHOUT authentication (trusted networks only)",
@@ -60,8 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_command(args: argparse.Namespace, token_file: Path | None) -> list[str]:
-    command = [sys.executable, "-m", "marimo", args.mode, str(args.dir), "--headless"]
+def build_command(
+    args: argparse.Namespace, token_file: Path | None, quiet: bool = False
+) -> list[str]:
+    """marimo's command line; `quiet` drops marimo's banner, which prints the token in its URL."""
+    command = [sys.executable, "-m", "marimo", *(["-q"] if quiet else []), args.mode]
+    command += [str(args.dir), "--headless"]
     command += ["--host", args.host, "--port", str(args.port)]
     if args.mode == "edit":
         command.append("--no-sandbox")
@@ -91,11 +104,64 @@ def check_port_free(host: str, port: int) -> None:
             raise UsageError(f"cannot bind {host}:{port}: {err.strerror or err}") from None
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def read_token_file(path: Path) -> str:
+    """The token in `path`, refused when others can read the file or it holds none."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"token file {str(path)!r} does not exist") from None
+    except OSError as err:
+        raise UsageError(f"cannot read token file {str(path)!r}: {err.strerror or err}") from None
+    if mode & 0o077:
+        raise UsageError(
+            f"token file {str(path)!r} is readable by others (mode {mode:04o}): chmod 600 it"
+        )
+    token = text.strip()
+    if not token:
+        raise UsageError(f"token file {str(path)!r} is empty")
+    return token
+
+
+def choose_token(args: argparse.Namespace) -> str | None:
+    """The token to require: from --token-file, --token or a random one; None for --no-token."""
+    given = [name for name in ("token", "token_file", "no_token") if getattr(args, name, None)]
+    if len(given) > 1:
+        options = " and ".join("--" + name.replace("_", "-") for name in given)
+        raise UsageError(f"{options} exclude each other: pass one")
+    if args.no_token:
+        if not is_loopback(args.host):
+            raise UsageError(
+                f"refusing --no-token on {args.host}: other machines could run code there; "
+                "keep the token or bind 127.0.0.1"
+            )
+        return None
+    if getattr(args, "token_file", None) is not None:
+        return read_token_file(args.token_file)
+    return args.token or secrets.token_urlsafe(18)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM handler: unwind like Ctrl-C, so marimo is stopped and the token file removed."""
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.dir.is_dir():
         raise UsageError(f"notebook folder {str(args.dir)!r} does not exist (pass --dir)")
+    token = choose_token(args)
+    hidden = getattr(args, "token_file", None) is not None
     check_port_free(args.host, args.port)
-    token = None if args.no_token else (args.token or secrets.token_urlsafe(18))
     with tempfile.TemporaryDirectory(prefix="gpulab-serve-") as tmp:
         token_file = None
         if token is not None:
@@ -105,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
             os.chmod(token_file, 0o600)
         shown_host = f"[{args.host}]" if ":" in args.host else args.host
         url = f"http://{shown_host}:{args.port}/"
-        if token:
+        if hidden:
+            url += f" (token: the one in {args.token_file})"
+        elif token:
             url += f"?access_token={token}"
         else:
             print("warning: serving without authentication; anyone who can reach it runs code")
@@ -113,7 +181,10 @@ def run(args: argparse.Namespace) -> int:
         why = "--profile" if args.profile else "no --profile: chosen from the GPUs found"
         print(f"gpulab serve: {args.dir} ({args.mode} mode, profile {profile}: {why})")
         print(f"  open {url}", flush=True)
-        process = subprocess.Popen(build_command(args, token_file), env=server_environment(profile))
+        command = build_command(args, token_file, quiet=hidden)
+        # systemd, docker and Modal stop a service with SIGTERM: stop marimo with it.
+        signal.signal(signal.SIGTERM, _interrupt)
+        process = subprocess.Popen(command, env=server_environment(profile))
         try:
             return process.wait()
         except KeyboardInterrupt:

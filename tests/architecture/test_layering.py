@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "gpulab"
 
 # Top-level modules that are entry points (the command line and what only it uses).
-ENTRY_MODULES = {"cli", "bench_cli", "doctor", "serve", "telemetry_cli", "template"}
+ENTRY_MODULES = {"cli", "bench_cli", "deploy", "doctor", "serve", "telemetry_cli", "template"}
 LEVEL_OF_GROUP = {"toolkit": 0, "workloads": 1, "benchmarks": 2, "ui": 2, "qa": 2, "entry": 3}
 
 
