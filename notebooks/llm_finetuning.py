@@ -33,7 +33,6 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import copy
     import inspect
     import tempfile
     from dataclasses import replace
@@ -44,12 +43,19 @@ def _():
     from gpulab.device import probe
     from gpulab.memory import release_memory
     from gpulab.repro import seed_everything
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate
+    from gpulab.ui import (
+        gpu_card,
+        gpu_step,
+        read_profile,
+        run_gate,
+        run_guide,
+        stat_row,
+        work_progress,
+    )
     from gpulab.workloads import lora
 
     return (
         Path,
-        copy,
         gpu_card,
         gpu_step,
         inspect,
@@ -60,8 +66,11 @@ def _():
         release_memory,
         replace,
         run_gate,
+        run_guide,
         seed_everything,
+        stat_row,
         tempfile,
+        work_progress,
     )
 
 
@@ -87,7 +96,7 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, lora, probe, read_profile):
+def _(gpu_card, lora, mo, probe, read_profile, run_guide):
     import torch  # here, not in the first cell: the page shows before torch has loaded
 
     profile = read_profile()
@@ -97,7 +106,25 @@ def _(gpu_card, lora, probe, read_profile):
         # shared CI runner's cores.
         torch.set_num_threads(1)
     system = probe()
-    gpu_card(system)
+    _buttons = [
+        ("Load model", "loads the chosen model and its tokenizer (section 1)"),
+        (
+            "Fine-tune",
+            "scores the validation set and samples the prompts, trains the LoRA adapter with a "
+            "live loss chart, then scores and samples again (sections 5 and 6)",
+        ),
+        (
+            "Save, reload and merge",
+            "saves the adapter, reloads it on a fresh base model, merges it into the weights "
+            "and checks both by their logits (section 7)",
+        ),
+        (
+            "Run the comparison",
+            "fine-tunes twice more with the same settings, our loop then transformers.Trainer + "
+            "PEFT, and compares trained tokens/s and validation loss (section 8)",
+        ),
+    ]
+    mo.vstack([gpu_card(system, profile), run_guide(profile, _buttons)])
     return defaults, profile, system
 
 
@@ -148,11 +175,40 @@ def _(defaults, lora, mo, profile):
 
 
 @app.cell
-def _(gpu_step, load_button, lora, mo, model_choice, model_text, profile, run_gate):
+def _(mo):
+    get_bundle, set_bundle = mo.state(None)
+    return get_bundle, set_bundle
+
+
+@app.cell
+def _(
+    gpu_step,
+    load_button,
+    lora,
+    mo,
+    model_choice,
+    model_text,
+    profile,
+    run_gate,
+    set_bundle,
+):
     run_gate(load_button, profile, "loading the model")
     _spec = model_text.value.strip() or model_choice.value
-    with mo.status.spinner(title=f"Loading {_spec}..."), gpu_step("model loading"):
-        bundle = lora.load_model(_spec, seed=0)
+    # One call into transformers with nothing to count: a spinner, not a bar.
+    with (
+        mo.status.spinner(title=f"Loading {_spec}..."),
+        gpu_step("model loading", results_kept=True),
+    ):
+        set_bundle(lora.load_model(_spec, seed=0))
+    _text = f"Loaded `{_spec}`."
+    mo.md(_text)
+    return
+
+
+@app.cell
+def _(get_bundle, lora, mo, stat_row):
+    bundle = get_bundle()  # the last model that loaded: a failed load keeps it
+    mo.stop(bundle is None, mo.md("_No model loaded yet: press **Load model** above._"))
     _random_warning = mo.callout(
         mo.md(
             "**Random weights.** This model is a real architecture with random weights: good for "
@@ -162,19 +218,9 @@ def _(gpu_step, load_button, lora, mo, model_choice, model_text, profile, run_ga
         ),
         kind="warn",
     )
-    _facts = {
-        "architecture": bundle.architecture,
-        "parameters": f"{bundle.parameters / 1e6:,.1f} M",
-        "vocabulary": f"{len(bundle.tokenizer):,}",
-        "device": str(next(bundle.model.parameters()).device),
-    }
     mo.vstack(
         [
-            mo.hstack(
-                [mo.stat(value, label=label, bordered=True) for label, value in _facts.items()],
-                justify="start",
-                wrap=True,
-            ),
+            stat_row(lora.model_facts(bundle)),
             mo.md(f"Weights: {bundle.source}."),
             mo.md("") if bundle.pretrained else _random_warning,
         ]
@@ -221,29 +267,19 @@ def _(defaults, lora, mo):
 
 
 @app.cell
-def _(bundle, data_choice, data_text, defaults, gpu_step, lora, mo):
+def _(bundle, data_choice, data_text, defaults, gpu_step, lora, mo, stat_row):
     _kind = data_choice.value
     data_source = {"file": data_text.value.strip(), "hf": f"hf:{data_text.value.strip()}"}.get(
         _kind, _kind
     )
     # Runs once a model is loaded: the full set parses every standard-library module.
     _loaded = bundle.spec
-    with gpu_step("data loading"):
+    with mo.status.spinner(title="Reading the documents..."), gpu_step("data loading"):
         _examples = lora.load_examples(data_source, defaults.max_documents)
         data_split = lora.split_documents(_examples, defaults.val_fraction, seed=defaults.seed)
-    _facts = {
-        "training documents": f"{len(data_split.train):,}",
-        "validation documents": f"{len(data_split.val):,}",
-        "training characters": f"{sum(len(e.completion) for e in data_split.train) / 1e6:.2f} M",
-        "with a prompt (masked)": f"{sum(bool(e.prompt) for e in data_split.train):,}",
-    }
     mo.vstack(
         [
-            mo.hstack(
-                [mo.stat(value, label=label, bordered=True) for label, value in _facts.items()],
-                justify="start",
-                wrap=True,
-            ),
+            stat_row(lora.data_facts(data_split)),
             mo.ui.table(data_split.preview(rows=10), selection=None),
         ]
     )
@@ -263,8 +299,11 @@ def _(mo):
     - **packing** concatenates documents into full rows so no compute goes to padding.
     - The **batch size** defaults to what fits in this GPU's free memory for the sequence length
       (an estimate of activation memory per sequence), up to 16 sequences (8k tokens per step at
-      512, as `gpulab bench lora`); on a CPU it is 4.
+      512, as `gpulab bench lora`); on a CPU it is the smoke profile's.
     - **torch.compile** compiles each decoder layer (on by default on a GPU): see section 5.
+
+    The settings are checked as you change them: a value that cannot train is named below the
+    **Fine-tune** button before anything runs.
     """)
     return
 
@@ -324,9 +363,16 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
         else ['The "with" statement', "A list comprehension", "The garbage collector"]
     )
     prompts = mo.ui.text_area(
-        value="\n".join(_default_prompts), label="Prompts for generation (one per line)", rows=3
+        value="\n".join(_default_prompts),
+        label="Prompts for generation (one per line, at most 5)",
+        rows=3,
+        full_width=True,
     )
-    train_button = mo.ui.run_button(label="Fine-tune", kind="success")
+    _batch_note = profile.pick(
+        "(smoke profile).",
+        f"from free memory at sequence length {seq_len.value} (at most {defaults.batch_size}).",
+    )
+    _text = f"Default batch size **{_default_batch}** {_batch_note}"
     mo.vstack(
         [
             mo.hstack(
@@ -334,16 +380,8 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
                 justify="start",
                 wrap=True,
             ),
-            mo.md(
-                f"Default batch size **{_default_batch}** "
-                + profile.pick(
-                    "(smoke profile).",
-                    f"from free memory at sequence length {seq_len.value} "
-                    f"(at most {defaults.batch_size}).",
-                )
-            ),
+            mo.md(_text),
             prompts,
-            train_button,
         ]
     )
     return (
@@ -355,7 +393,6 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
         precision,
         prompts,
         steps,
-        train_button,
     )
 
 
@@ -368,44 +405,63 @@ def _(
     data_source,
     defaults,
     dropout,
-    gpu_step,
     grad_accum,
     learning_rate,
     lora,
     mo,
     packing,
     precision,
+    prompts,
     rank,
-    replace,
     seq_len,
     steps,
     targets,
 ):
-    with gpu_step("fine-tuning"):
-        config = replace(
-            defaults,
-            model=bundle.spec,
-            data=data_source,
-            seq_len=int(seq_len.value),
-            batch_size=int(batch_size.value),
-            grad_accum=int(grad_accum.value),
-            steps=int(steps.value),
-            learning_rate=float(learning_rate.value),
-            warmup_steps=max(1, int(steps.value) // 10),
-            rank=int(rank.value),
-            alpha=float(alpha.value),
-            dropout=float(dropout.value),
-            target_modules=tuple(t.split(" (")[0] for t in targets.value) or (),
-            packing=packing.value,
-            precision=precision.value,
-            compile=compile_layers.value,
-        )
-    _trainable = lora.lora_parameter_count(bundle.model, config)
-    mo.md(
-        f"LoRA will train **{_trainable:,}** parameters, "
-        f"{_trainable / bundle.parameters:.2%} of the model's {bundle.parameters:,}."
+    settings = lora.check_settings(
+        defaults,
+        prompts.value,
+        model=bundle.spec,
+        data=data_source,
+        seq_len=int(seq_len.value),
+        batch_size=int(batch_size.value),
+        grad_accum=int(grad_accum.value),
+        steps=int(steps.value),
+        learning_rate=float(learning_rate.value),
+        warmup_steps=max(1, int(steps.value) // 10),
+        rank=int(rank.value),
+        alpha=float(alpha.value),
+        dropout=float(dropout.value),
+        target_modules=tuple(t.split(" (")[0] for t in targets.value),
+        packing=packing.value,
+        precision=precision.value,
+        compile=compile_layers.value,
     )
-    return (config,)
+    # Shown by the run cells when a button is pressed with these settings.
+    settings_error = mo.callout(mo.md(settings.message(results_kept=True)), kind="danger")
+    config = settings.config
+    if config is None:
+        _shown = mo.callout(mo.md(settings.message()), kind="warn")
+    else:
+        _trainable = lora.lora_parameter_count(bundle.model, config)
+        _text = (
+            f"LoRA will train **{_trainable:,}** parameters, "
+            f"{_trainable / bundle.parameters:.2%} of the model's {bundle.parameters:,}."
+        )
+        _shown = mo.vstack(
+            [mo.md(_text), mo.callout(mo.md(settings.message()), kind="warn")]
+            if settings.problems
+            else [mo.md(_text)]
+        )
+    _shown
+    return config, settings, settings_error
+
+
+@app.cell
+def _(mo):
+    # Its own cell, so the button is on the page before a model is loaded.
+    train_button = mo.ui.run_button(label="Fine-tune", kind="success")
+    train_button
+    return (train_button,)
 
 
 @app.cell
@@ -424,56 +480,34 @@ def _(mo):
 
 
 @app.cell
-def _(bundle, config, data_split, gpu_step, lora, mo):
-    _pad = bundle.tokenizer.pad_token_id
-    _train_sequences = lora.tokenize_examples(data_split.train, bundle.tokenizer, config.seq_len)
-    _val_sequences = lora.tokenize_examples(data_split.val, bundle.tokenizer, config.seq_len)
-    with gpu_step("tokenisation"):
-        train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
-        val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
-    _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
-    _packed, _padded = (train_blocks, _other) if config.packing else (_other, train_blocks)
-    mo.vstack(
-        [
-            mo.hstack(
-                [
-                    mo.stat(f"{train_blocks.rows:,}", label="training rows", bordered=True),
-                    mo.stat(
-                        f"{train_blocks.trained_tokens():,}",
-                        label="tokens with a loss",
-                        bordered=True,
-                    ),
-                    mo.stat(
-                        f"{_packed.padding_fraction():.1%}",
-                        label="no-loss positions, packed",
-                        caption=f"{_packed.rows:,} rows",
-                        bordered=True,
-                    ),
-                    mo.stat(
-                        f"{_padded.padding_fraction():.1%}",
-                        label="no-loss positions, padded",
-                        caption=f"{_padded.rows:,} rows",
-                        bordered=True,
-                    ),
-                    mo.stat(
-                        f"{val_blocks.trained_tokens():,}", label="validation tokens", bordered=True
-                    ),
-                ],
-                justify="start",
-                wrap=True,
-            ),
-            mo.md("The first tokens of one training sequence, with their labels:"),
-            mo.ui.table(
-                lora.label_table(_train_sequences, bundle.tokenizer), selection=None, page_size=12
-            ),
-        ]
-    )
+def _(bundle, config, data_split, gpu_step, lora, mo, stat_row):
+    # Invalid settings leave no rows, and the run buttons below say why when pressed.
+    train_blocks = val_blocks = None
+    _shown = mo.md("_The rows appear once the settings above can run._")
+    if config is not None:
+        _tokenizer, _pad = bundle.tokenizer, bundle.tokenizer.pad_token_id
+        with gpu_step("tokenisation"):
+            _train_sequences = lora.tokenize_examples(data_split.train, _tokenizer, config.seq_len)
+            _val_sequences = lora.tokenize_examples(data_split.val, _tokenizer, config.seq_len)
+            train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
+            val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
+        _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
+        _shown = mo.vstack(
+            [
+                stat_row(lora.row_stats(train_blocks, val_blocks, _other)),
+                mo.md("The first tokens of one training sequence, with their labels:"),
+                mo.ui.table(
+                    lora.label_table(_train_sequences, _tokenizer), selection=None, page_size=12
+                ),
+            ]
+        )
+    _shown
     return train_blocks, val_blocks
 
 
 @app.cell
 def _(inspect, lora, mo):
-    mo.md(
+    _text = (
         "## 5. The objective and the loop\n\n"
         "The loss is next-token cross-entropy over labelled positions only; logits at position "
         "*t* predict the token at *t + 1*:\n\n"
@@ -488,7 +522,9 @@ def _(inspect, lora, mo):
         "never see padding; without a mask SDPA uses its fastest causal kernel.\n"
         "- **Fused AdamW** updates every adapter tensor in one kernel.\n"
         "- **No host syncs per step**: losses accumulate in a GPU tensor and are read every "
-        "`log_every` steps (a `.item()` per step would stall the GPU every step).\n"
+        "`log_every` steps (a `.item()` per step would stall the GPU every step). Each read "
+        "closes a timed window of steps: the windows after warm-up give the throughput its "
+        "spread, and they drive the progress bar.\n"
         "- **The head and the loss run in chunks** (`lora.chunked_causal_lm_loss`): with a 49k "
         "vocabulary, the logits of 8k tokens take 0.8 GB in bf16 and 1.6 GB more upcast to fp32, "
         "and their gradient as much again. Computing head, softmax and gradient 4,096 tokens at "
@@ -507,225 +543,104 @@ def _(inspect, lora, mo):
         "\n\nOne step of the loop, as it runs:\n\n"
         f"```python\n{inspect.getsource(lora.train_step)}```"
     )
+    mo.md(_text)
     return
+
+
+@app.cell
+def _(mo):
+    get_finetune, set_finetune = mo.state(None)
+    return get_finetune, set_finetune
 
 
 @app.cell
 def _(
     bundle,
-    config,
-    copy,
     data_split,
     gpu_step,
     lora,
     mo,
     profile,
-    prompts,
     run_gate,
     seed_everything,
+    set_finetune,
+    settings,
+    settings_error,
+    train_blocks,
     train_button,
     val_blocks,
+    work_progress,
 ):
     run_gate(train_button, profile, "fine-tuning")
-    seed_everything(config.seed)
-    generation_prompts = [p.strip() for p in prompts.value.splitlines() if p.strip()][:5]
-    # Prompt/response data is trained in the chat format, so generate in it too.
-    chat = any(e.prompt for e in data_split.train)
+    mo.stop(not settings.ok, settings_error)
+    seed_everything(settings.config.seed)
+    _losses: list[tuple[int, float]] = []
+
+    def _on_log(progress: lora.TrainProgress) -> None:
+        _losses.extend(progress.new_losses)
+        mo.output.replace_at_index(lora.loss_chart(_losses), 1)
+
     with (
-        mo.status.spinner(title="Scoring the validation set and generating, before training"),
-        gpu_step("scoring before training"),
+        gpu_step("fine-tuning", results_kept=True),
+        work_progress("Fine-tuning: score, sample, train, score, sample", total=1) as _bar,
     ):
-        # PEFT injects adapters into the model it is given: adapt a copy, keep the base.
-        peft_model = lora.apply_lora(copy.deepcopy(bundle.model), config)
-        eval_before = lora.evaluate(peft_model, val_blocks, precision=config.precision)
-        generations_before = lora.generate_text(
-            peft_model,
-            bundle.tokenizer,
-            generation_prompts,
-            profile.pick(24, 48),
-            seed=0,
-            chat=chat,
+        mo.output.append(lora.loss_chart(_losses))
+        _run = lora.finetune(
+            bundle,
+            settings.config,
+            train_blocks,
+            val_blocks,
+            settings.prompts,
+            # Prompt/response data is trained in the chat format, so generate in it too.
+            chat=any(e.prompt for e in data_split.train),
+            new_tokens=profile.pick(24, 48),
+            progress=_bar,
+            on_log=_on_log,
         )
-    _trainable, _total = lora.count_parameters(peft_model)
-    mo.md(
-        f"Before training: validation loss **{eval_before.loss:.3f}** nats/token "
-        f"(perplexity {eval_before.perplexity:,.1f}) on {eval_before.tokens:,} tokens; "
-        f"**{_trainable:,}** trainable parameters of {_total:,}."
-    )
-    return chat, eval_before, generation_prompts, generations_before, peft_model
+    set_finetune(_run)
+    _text = f"Fine-tune finished at {_run.finished}: its results are below."
+    mo.md(_text)
+    return
 
 
 @app.cell
-def _(config, eval_before, gpu_step, lora, mo, peft_model, train_blocks):
-    import altair as alt
-
-    def _loss_chart(rows: list[dict]) -> alt.Chart:
-        """Training loss per step, with the validation loss before training as a reference."""
-        _line = (
-            alt.Chart(alt.Data(values=rows))
-            .mark_line()
-            .encode(x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="training loss"))
-        )
-        _before = (
-            alt.Chart(alt.Data(values=[{"loss": eval_before.loss}]))
-            .mark_rule(strokeDash=[4, 4], color="gray")
-            .encode(y="loss:Q")
-        )
-        return (_line + _before).properties(width=560, height=220)
-
-    loss_rows: list[dict] = []
-    with mo.status.progress_bar(total=config.steps, title="Fine-tuning") as _bar:
-        mo.output.append(_loss_chart(loss_rows))
-
-        def _on_log(progress: lora.TrainProgress) -> None:
-            loss_rows.extend({"step": s, "loss": v} for s, v in progress.new_losses)
-            _bar.update(
-                increment=len(progress.new_losses),
-                subtitle=(
-                    f"step {progress.step}/{progress.steps} · loss {progress.new_losses[-1][1]:.3f}"
-                    f" · {progress.tokens_per_s:,.0f} tokens/s · lr {progress.learning_rate:.1e}"
-                ),
-            )
-            mo.output.replace_at_index(_loss_chart(loss_rows), 1)
-
-        with gpu_step("fine-tuning"):
-            train_result = lora.train(peft_model, train_blocks, config, on_log=_on_log)
-    if train_result.compiled:
-        _compile_note = mo.md(
-            f"Decoder layers compiled: the first step took {train_result.first_step_seconds:.1f} s "
-            f"(about {train_result.compile_seconds:.1f} s of it compiling; a steady step takes "
-            f"{train_result.steady_step_seconds * 1000:.0f} ms). The total above includes it; "
-            "tokens/s leave out the warm-up steps."
-        )
-    elif train_result.compile_error:
-        _compile_note = mo.callout(
-            mo.md(
-                "**torch.compile did not work here; trained eagerly instead.** "
-                f"Reason: `{train_result.compile_error}`"
-            ),
-            kind="warn",
-        )
-    else:
-        _compile_note = mo.md("Eager mode (torch.compile off).")
+def _(get_finetune, lora, mo):
+    _finetuned = get_finetune()  # the last fine-tune that finished: a failed run keeps it
+    mo.stop(
+        _finetuned is None,
+        mo.md("_No fine-tune has finished yet: press **Fine-tune** above._"),
+    )
+    _kind, _note = lora.compile_note(_finetuned.result)
+    _text = (
+        f"Before training: validation loss **{_finetuned.before.loss:.3f}** nats/token on "
+        f"{_finetuned.before.tokens:,} tokens; **{_finetuned.trainable:,}** trainable parameters "
+        f"of {_finetuned.total:,}.\n\n{lora.training_summary(_finetuned)}"
+    )
     mo.vstack(
         [
-            mo.md(
-                f"Trained {train_result.steps} steps in {train_result.seconds:.1f} s: "
-                f"**{train_result.tokens_per_s:,.0f} trained tokens/s** "
-                f"({train_result.precision}, batch {config.batch_size} × {config.grad_accum}, "
-                f"{'packed' if config.packing else 'padded'} rows of {config.seq_len}; "
-                f"loss: {train_result.loss_path})."
-            ),
-            _compile_note,
-            _loss_chart(loss_rows),
-        ]
-    )
-    return (train_result,)
-
-
-@app.cell
-def _(
-    bundle,
-    chat,
-    config,
-    generation_prompts,
-    lora,
-    mo,
-    peft_model,
-    profile,
-    train_result,
-    val_blocks,
-):
-    _trained_steps = train_result.steps  # runs after training
-    with mo.status.spinner(title="Scoring the validation set and generating, after training"):
-        eval_after = lora.evaluate(peft_model, val_blocks, precision=config.precision)
-        generations_after = lora.generate_text(
-            peft_model,
-            bundle.tokenizer,
-            generation_prompts,
-            profile.pick(24, 48),
-            seed=0,
-            chat=chat,
-        )
-    return eval_after, generations_after
-
-
-@app.cell
-def _(
-    bundle,
-    eval_after,
-    eval_before,
-    generation_prompts,
-    generations_after,
-    generations_before,
-    mo,
-):
-    _delta = eval_after.loss - eval_before.loss
-    mo.vstack(
-        [
-            mo.md("## 6. Did it learn?"),
-            mo.hstack(
-                [
-                    mo.stat(
-                        f"{eval_before.loss:.3f} → {eval_after.loss:.3f}",
-                        label="validation loss (nats/token)",
-                        caption=f"{_delta:+.3f}",
-                        direction="decrease" if _delta < 0 else "increase",
-                        bordered=True,
-                    ),
-                    mo.stat(
-                        f"{eval_before.perplexity:,.1f} → {eval_after.perplexity:,.1f}",
-                        label="validation perplexity",
-                        caption=f"{eval_after.tokens:,} held-out tokens",
-                        bordered=True,
-                    ),
-                ],
-                justify="start",
-                wrap=True,
-            ),
-            mo.md(
-                "Generations for the same prompts with the same seed (sampling, temperature 0.7)"
-                + ("" if bundle.pretrained else ": random base weights, so expect gibberish")
-                + ":"
-            ),
-            mo.ui.table(
-                [
-                    {"prompt": p, "before": b, "after": a}
-                    for p, b, a in zip(
-                        generation_prompts, generations_before, generations_after, strict=True
-                    )
-                ],
-                selection=None,
-            ),
+            mo.md(_text),
+            mo.callout(mo.md(_note), kind=_kind) if _kind else mo.md(_note),
+            lora.loss_chart(_finetuned.result.losses, reference=_finetuned.before.loss),
         ]
     )
     return
 
 
 @app.cell
-def _(bundle, eval_after, eval_before, mo, train_result):
-    _better = eval_after.loss < eval_before.loss
-    _random_note = (
-        ""
-        if bundle.pretrained
-        else " With random base weights this only shows that the pipeline trains; use the "
-        "pretrained model to see real adaptation."
-    )
-    _verdict = (
-        f"The validation loss fell by {eval_before.loss - eval_after.loss:.3f} nats per token "
-        f"(perplexity ÷ {eval_before.perplexity / eval_after.perplexity:.2f}) on documents the "
-        "model never trained on: the adapter learned something that generalises"
-        if _better
-        else "The validation loss did not fall: try more steps, a higher learning rate, or check "
-        "that the data is what you expect"
-    )
-    _first = sum(v for _, v in train_result.losses[:5]) / min(5, len(train_result.losses))
-    _last = sum(v for _, v in train_result.losses[-5:]) / min(5, len(train_result.losses))
-    mo.md(
-        "### What it means\n\n"
-        f"{_verdict}. The training loss went from {_first:.3f} (first steps) to {_last:.3f} "
-        "(last steps); if it falls far below the validation loss, the adapter is memorising the "
-        f"training documents.{_random_note}"
+def _(get_finetune, lora, mo, stat_row):
+    _finetuned = get_finetune()
+    _waiting = "## 6. Did it learn?\n\n_The scores and generations appear after a fine-tune._"
+    mo.stop(_finetuned is None, mo.md(_waiting))
+    _random = "" if _finetuned.bundle.pretrained else " (random base weights: expect gibberish)"
+    _text = f"Generations for the same prompts and seed, sampled at temperature 0.7{_random}:"
+    mo.vstack(
+        [
+            mo.md("## 6. Did it learn?"),
+            stat_row(lora.learned_stats(_finetuned)),
+            mo.md(_text),
+            mo.ui.table(lora.generation_rows(_finetuned), selection=None),
+            mo.md(lora.verdict(_finetuned)),
+        ]
     )
     return
 
@@ -758,63 +673,55 @@ def _(mo, tempfile):
 
 
 @app.cell
+def _(mo):
+    get_export, set_export = mo.state(None)
+    return get_export, set_export
+
+
+@app.cell
 def _(
     Path,
-    bundle,
     export_button,
     export_dir,
+    get_finetune,
     gpu_step,
     lora,
     mo,
-    peft_model,
     profile,
     run_gate,
+    set_export,
     tempfile,
-    val_blocks,
+    work_progress,
 ):
     run_gate(export_button, profile, "saving and merging")
+    _finetuned = get_finetune()
+    mo.stop(
+        _finetuned is None,
+        mo.callout(mo.md("Nothing to save yet: press **Fine-tune** first."), kind="warn"),
+    )
     # The smoke profile writes to a temporary folder so CI leaves nothing behind.
     _root = Path(tempfile.mkdtemp(prefix="gpulab-lora-") if profile.smoke else export_dir.value)
-    _ids = val_blocks.input_ids[:2, :64]
     with (
-        mo.status.spinner(title="Saving the adapter, reloading it and merging"),
-        gpu_step("saving and merging"),
+        gpu_step("saving and merging", results_kept=True),
+        work_progress("Saving, reloading and merging", total=1) as _bar,
     ):
-        _adapter_dir = lora.save_adapter(peft_model, _root / "adapter")
-        _fresh = lora.load_model(bundle.spec, device=next(peft_model.parameters()).device, seed=0)
-        _reloaded = lora.load_adapter(_fresh.model, _adapter_dir)
-        peft_model.eval()
-        _reload_diff = lora.max_logit_difference(peft_model, _reloaded, _ids)
-        _merged, _merged_dir = lora.merge_and_export(peft_model, bundle.tokenizer, _root / "merged")
-        _merge_diff = lora.max_logit_difference(peft_model, _merged, _ids)
-        del _fresh, _reloaded, _merged  # gpu_step releases the cached memory they held
-    mo.vstack(
-        [
-            mo.ui.table(
-                [
-                    {
-                        "artifact": "adapter only",
-                        "folder": str(_adapter_dir),
-                        "size MiB": round(lora.folder_mib(_adapter_dir), 2),
-                        "check": "reloaded on a fresh base model",
-                        "max |Δ logit|": _reload_diff,
-                    },
-                    {
-                        "artifact": "merged model",
-                        "folder": str(_merged_dir),
-                        "size MiB": round(lora.folder_mib(_merged_dir), 1),
-                        "check": "merged weights vs base + adapter",
-                        "max |Δ logit|": _merge_diff,
-                    },
-                ],
-                selection=None,
-            ),
-            mo.md(
-                "A difference of 0 means bit-identical outputs; merging changes the order of "
-                "floating-point additions, so it agrees to rounding error."
-            ),
-        ]
+        _saved = lora.export(_finetuned, _root, progress=_bar)
+    set_export(_saved)
+    _text = f"Saved under `{_root}`."
+    mo.md(_text)
+    return
+
+
+@app.cell
+def _(get_export, mo):
+    _saved = get_export()  # the last export that finished: a failed one keeps it
+    mo.stop(_saved is None, mo.md("_Nothing saved yet._"))
+    _text = (
+        f"From the fine-tune finished at {_saved.of_run}. A difference of 0 means "
+        "bit-identical outputs; merging changes the order of floating-point additions, so it "
+        "agrees to rounding error."
     )
+    mo.vstack([mo.ui.table(_saved.rows(), selection=None), mo.md(_text)])
     return
 
 
@@ -829,9 +736,11 @@ def _(mo):
     evaluation function on the same validation rows. Trainer keeps its default
     `TrainingArguments` (fp32, linear schedule, its fused AdamW) and gets the same token sequences
     through HF's `DataCollatorForSeq2Seq` (padding to the longest in each batch). Throughput counts
-    only trained (non-padding) tokens on both sides, after the same warm-up steps. On a GPU with
-    bf16 it also runs Trainer with `bf16=True`, so you can see how much of the gap is precision.
-    The command-line version is `gpulab bench lora`.
+    only trained (non-padding) tokens on both sides, after the same warm-up steps, with its spread
+    over windows of `log_every` steps. On a GPU with bf16 it also runs Trainer with `bf16=True`,
+    so you can see how much of the gap is precision. On a CPU both sides run in fp32 and the
+    ratio compares the two loops on this CPU, not on a GPU. The command-line version is
+    `gpulab bench lora`.
     """)
     return
 
@@ -844,71 +753,66 @@ def _(mo):
 
 
 @app.cell
-def _(bench_button, config, gpu_step, lora, mo, profile, replace, run_gate):
-    run_gate(bench_button, profile, "the comparison")
-    # The smoke profile compares a shorter run; the full profile uses your settings.
-    _config = replace(config, steps=profile.pick(16, config.steps))
-    with (
-        mo.status.spinner(title="Fine-tuning twice: our loop, then Trainer + PEFT"),
-        gpu_step("the comparison"),
-    ):
-        bench_result = lora.compare(
-            _config, measure_from=profile.pick(3, 10), trainer_bf16=not profile.smoke
-        )
-    return (bench_result,)
+def _(mo):
+    get_comparison, set_comparison = mo.state(None)
+    return get_comparison, set_comparison
 
 
 @app.cell
-def _(bench_result, lora, mo):
-    _d = bench_result.details
-    _stats = [
-        mo.stat(
-            f"{bench_result.ratio:.2f}×",
-            label="trained tokens/s, ours ÷ Trainer",
-            caption=f"{bench_result.ours:,.0f} vs {bench_result.peer_value:,.0f} tokens/s",
-            bordered=True,
-        ),
-        mo.stat(
-            f"{_d['ours']['eval_loss']:.3f} vs {_d['trainer']['eval_loss']:.3f}",
-            label="final validation loss, ours vs Trainer",
-            caption=f"{_d['eval_loss_relative_difference']:+.2%} relative",
-            bordered=True,
-        ),
-    ]
-    if "trainer_bf16" in _d:
-        _stats.append(
-            mo.stat(
-                f"{_d['ratio_vs_trainer_bf16']:.2f}×",
-                label="ours ÷ Trainer with bf16=True",
-                caption=f"its loss {_d['trainer_bf16']['eval_loss']:.3f}",
-                bordered=True,
-            )
+def _(
+    bench_button,
+    gpu_step,
+    lora,
+    mo,
+    profile,
+    release_memory,
+    replace,
+    run_gate,
+    set_comparison,
+    settings,
+    settings_error,
+    work_progress,
+):
+    run_gate(bench_button, profile, "the comparison")
+    mo.stop(settings.config is None, settings_error)
+    # The smoke profile compares a shorter run; the full profile uses your settings.
+    _steps = profile.pick(16, settings.config.steps)
+    _warmup = min(settings.config.warmup_steps, _steps)
+    _config = replace(settings.config, steps=_steps, warmup_steps=_warmup)
+    with (
+        gpu_step("the comparison", results_kept=True),
+        work_progress("Fine-tuning twice: our loop, then Trainer + PEFT", total=1) as _bar,
+    ):
+        _result = lora.compare(
+            _config,
+            measure_from=profile.pick(3, 10),
+            trainer_bf16=not profile.smoke,
+            progress=_bar,
         )
-    _args = _d["trainer"]["arguments"]
-    mo.vstack(
-        [
-            mo.hstack(_stats, justify="start", wrap=True),
-            mo.ui.table(lora.summary_rows(_d), selection=None),
-            mo.accordion(
-                {
-                    "TrainingArguments used": mo.md(
-                        "Set explicitly (everything else is the default of transformers "
-                        f"{_args['transformers']}):\n\n```python\n{_args['explicit']}\n```\n\n"
-                        f"Resolved defaults:\n\n```python\n{_args['resolved_defaults']}\n```\n\n"
-                        f"Collator: `{_args['collator']}`"
-                    )
-                }
-            ),
-        ]
-    )
+    set_comparison(_result)
+    release_memory()  # hand the CUDA cache back so other programs can use the memory
+    mo.md("Comparison finished: the figures are below (GPU cache released).")
     return
 
 
 @app.cell
-def _(bench_result, mo, release_memory):
-    _ran = bench_result.metric  # runs after the comparison
-    release_memory()  # hand the CUDA cache back so other programs can use the memory
-    mo.md("Cleanup: GPU cache released.")
+def _(get_comparison, lora, mo, stat_row):
+    bench_result = get_comparison()  # the last comparison that finished: a failed one keeps it
+    mo.stop(bench_result is None, mo.md("_No comparison has run yet._"))
+    _d = bench_result.details
+    _noise = lora.noise_notes(_d)
+    _text = "Noisy timings: " + "; ".join(_noise) + "." if _noise else ""
+    mo.vstack(
+        [
+            stat_row(lora.comparison_stats(_d, bench_result.ratio)),
+            mo.md("**Speed** (trained tokens/s after warm-up; p10-p90 over timed windows):"),
+            mo.ui.table(lora.summary_rows(_d), selection=None),
+            mo.md(_text),
+            mo.md("**Quality** (validation loss in nats/token, same rows and function):"),
+            mo.ui.table(lora.quality_rows(_d), selection=None),
+            mo.accordion({"TrainingArguments used": mo.md(lora.arguments_markdown(_d))}),
+        ]
+    )
     return
 
 

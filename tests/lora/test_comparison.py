@@ -14,7 +14,8 @@ from gpulab.workloads import lora
 def test_comparison_trains_both_sides_on_the_same_settings() -> None:
     smoke = lora.FinetuneConfig.bench_for_profile("smoke")
     config = replace(smoke, steps=6, max_documents=24, log_every=3)
-    result = lora.compare(config, measure_from=2)
+    reports: list[tuple[float, float, str]] = []
+    result = lora.compare(config, measure_from=2, progress=lambda *r: reports.append(r))
     details = result.details
     ours, trainer = details["ours"], details["trainer"]
 
@@ -42,5 +43,14 @@ def test_comparison_trains_both_sides_on_the_same_settings() -> None:
     assert details["lora"]["targets"] == sorted(
         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
     )
+    # Progress: one plan for both sides, monotonic to the end, Trainer's steps reported by its
+    # TrainerCallback (not a spinner); both sides timed in windows of log_every steps.
+    fractions = [done / total for done, total, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    notes = [note for _, _, note in reports]
+    assert "ours: training: step 3/6 · training loss" in " ".join(notes)
+    assert [n for n in notes if n.startswith("Trainer: training: step")][-1].endswith("6/6")
+    assert [w["steps"] for w in ours["windows"]] == [w["steps"] for w in trainer["windows"]]
+    assert len(ours["windows"]) == 2 and details["device"] == "cpu"
     # The notebook's table: one row per side that ran.
     assert [row["run"] for row in lora.summary_rows(details)] == ["ours", "Trainer (defaults)"]

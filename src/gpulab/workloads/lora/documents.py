@@ -43,18 +43,22 @@ class DataSplit:
     val: list[Example]
     source: str
 
-    def preview(self, rows: int = 8, width: int = 160) -> list[dict[str, str]]:
-        """A few rows of each split, text shortened, for a table."""
+    def preview(self, rows: int = 8, width: int = 70) -> list[dict[str, str]]:
+        """A few rows of each split, text shortened to fit a page; the prompt column only where
+        some document has a prompt."""
+        prompts = any(e.prompt for e in self.train + self.val)
+
+        def shorten(text: str, limit: int) -> str:
+            flat = " ".join(text.split())
+            return flat[:limit] + ("…" if len(flat) > limit else "")
 
         def row(split: str, ex: Example) -> dict[str, str]:
-            short = " ".join(ex.completion.split())
-            return {
-                "split": split,
-                "title": ex.title,
-                "prompt": ex.prompt[:width],
-                "text": short[:width] + ("…" if len(short) > width else ""),
-                "characters": str(len(ex.completion)),
-            }
+            shown = {"split": split, "title": shorten(ex.title, 30)}
+            if prompts:
+                shown["prompt"] = shorten(ex.prompt, width // 2)
+            shown["text"] = shorten(ex.completion, width // 2 if prompts else width)
+            shown["characters"] = f"{len(ex.completion):,}"
+            return shown
 
         half = max(1, rows // 2)
         return [row("train", e) for e in self.train[: rows - half]] + [

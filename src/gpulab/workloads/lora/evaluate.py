@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpulab.errors import UsageError
+from gpulab.progress import ProgressFn, no_progress
+from gpulab.timing import synchronize
 from gpulab.workloads.lora.blocks import Blocks, format_prompt
 from gpulab.workloads.lora.config import autocast, resolve_precision
 from gpulab.workloads.lora.objective import causal_lm_loss
@@ -24,9 +26,16 @@ class EvalResult:
 
 
 def evaluate(
-    model: Any, blocks: Blocks, batch_size: int = 8, precision: str = "fp32"
+    model: Any,
+    blocks: Blocks,
+    batch_size: int = 8,
+    precision: str = "fp32",
+    progress: ProgressFn = no_progress,
 ) -> EvalResult:
-    """Mean loss over every non-padding token of `blocks` (token-weighted, not batch-averaged)."""
+    """Mean loss over every non-padding token of `blocks` (token-weighted, not batch-averaged).
+
+    `progress` hears rows scored (of all rows); with it, each batch waits for the GPU first.
+    """
     import torch
 
     device = next(model.parameters()).device
@@ -41,6 +50,10 @@ def evaluate(
             with autocast(precision, device):
                 logits = model(input_ids=ids, use_cache=False).logits
             total += causal_lm_loss(logits, labels, reduction="sum").double()
+            if progress is not no_progress:
+                synchronize(device)
+                done = min(blocks.rows, start + batch_size)
+                progress(done, blocks.rows, f"{done:,} of {blocks.rows:,} rows scored")
     model.train(was_training)
     tokens = blocks.trained_tokens()
     if tokens == 0:
@@ -56,8 +69,12 @@ def generate_text(
     seed: int = 0,
     chat: bool = False,
     temperature: float = 0.7,
+    progress: ProgressFn = no_progress,
 ) -> list[str]:
-    """Sampled continuations, seeded per prompt so 'before' and 'after' see the same randomness."""
+    """Sampled continuations, seeded per prompt so 'before' and 'after' see the same randomness.
+
+    `progress` hears prompts answered (of all prompts).
+    """
     import torch
 
     device = next(model.parameters()).device
@@ -80,5 +97,6 @@ def generate_text(
                 )
         new_tokens = generated[0, encoded["input_ids"].shape[1] :]
         outputs.append(tokenizer.decode(new_tokens, skip_special_tokens=True))
+        progress(index + 1, len(prompts), f"{index + 1} of {len(prompts)} prompts answered")
     model.train(was_training)
     return outputs

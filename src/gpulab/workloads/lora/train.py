@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gpulab.errors import UsageError
+from gpulab.progress import ProgressFn, no_progress
+from gpulab.timing import Timing
 from gpulab.workloads.lora.blocks import Blocks
 from gpulab.workloads.lora.compiled_layers import CompiledLayers, compiled_graph_count
 from gpulab.workloads.lora.config import FinetuneConfig, autocast, resolve_precision
@@ -24,7 +26,13 @@ from gpulab.workloads.lora.objective import (
     chunked_causal_lm_loss,
     split_head,
 )
-from gpulab.workloads.lora.progress import LossLog, StepClock, TrainProgress
+from gpulab.workloads.lora.progress import (
+    LossLog,
+    StepClock,
+    TrainProgress,
+    Window,
+    window_timing,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -62,6 +70,12 @@ class TrainResult:
     compile_error: str | None = None  # why `compile=True` fell back to eager
     compiled_graphs: int = 0  # graphs torch.compile built during the loop
     loss_path: str = "full logits"
+    windows: list[Window] = field(default_factory=list)  # timed every `log_every` steps
+    measure_from: int = 0
+
+    def step_timing(self) -> Timing | None:
+        """Seconds per step over the windows after warm-up: the median and its spread."""
+        return window_timing(self.windows, self.measure_from)
 
     @property
     def tokens_per_s(self) -> float:
@@ -96,6 +110,12 @@ class TrainingState:
     losses: torch.Tensor  # [steps] each step's mean loss, filled on the device
     tokens: torch.Tensor  # [steps] each step's trained tokens
     head_split: tuple[Any, Any] | None  # (body, head) when the loss runs the head in chunks
+
+    @property
+    def planned_tokens(self) -> int:
+        """Trained tokens the whole run will see: the labelled positions of every ordered row."""
+        per_row = (self.data.labels[:, 1:] != IGNORE_INDEX).sum(dim=1)
+        return int(per_row[self.order].sum())
 
     @property
     def device(self) -> Any:
@@ -208,18 +228,22 @@ def train(
     config: FinetuneConfig,
     on_log: Callable[[TrainProgress], None] | None = None,
     measure_from: int | None = None,
+    progress: ProgressFn = no_progress,
 ) -> TrainResult:
     """The training loop. Returns per-step losses and trained-token throughput.
 
     `measure_from` (default: min(10, steps // 5)) steps are excluded from the throughput: they pay
     for compiling, CUDA context, cuBLAS heuristics and allocator warm-up, not for training.
+    `progress` hears trained tokens (of the run's total) every `log_every` steps.
     """
     import torch
 
     state = start_training(model, blocks, config)
     measure_from = min(10, config.steps // 5) if measure_from is None else measure_from
     measure_from = max(0, min(measure_from, config.steps - 1))
-    log = LossLog(state.losses, state.tokens, config.log_every, on_log)
+    log = LossLog(
+        state.losses, state.tokens, config.log_every, on_log, progress, state.planned_tokens
+    )
     torch.manual_seed(config.seed)  # LoRA dropout masks: the same run gives the same numbers
     model.train()
     graphs_before = compiled_graph_count()
@@ -259,4 +283,6 @@ def train(
             if state.head_split is not None
             else "full logits"
         ),
+        windows=log.windows,
+        measure_from=measure_from,
     )

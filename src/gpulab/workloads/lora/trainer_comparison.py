@@ -16,34 +16,47 @@ from dataclasses import replace
 from typing import Any
 
 from gpulab.bench import BenchResult
+from gpulab.progress import ProgressFn, no_progress
 from gpulab.workloads.lora.adapters import count_parameters
 from gpulab.workloads.lora.blocks import make_blocks
 from gpulab.workloads.lora.comparison_setup import (
     Prepared,
     fresh_lora_model,
+    our_positions,
     peak_memory_mib,
     prepare,
     reset_peak_memory,
+    side_costs,
 )
 from gpulab.workloads.lora.config import FinetuneConfig
 from gpulab.workloads.lora.evaluate import evaluate
-from gpulab.workloads.lora.peer_trainer import run_trainer
+from gpulab.workloads.lora.peer_trainer import estimated_padded_positions, run_trainer
+from gpulab.workloads.lora.progress import PlannedProgress
 from gpulab.workloads.lora.train import train
 
 PEER = "transformers.Trainer + PEFT (default TrainingArguments)"
 
 
-def run_ours(config: FinetuneConfig, prepared: Prepared, measure_from: int) -> dict[str, Any]:
+def run_ours(
+    config: FinetuneConfig,
+    prepared: Prepared,
+    measure_from: int,
+    progress: ProgressFn = no_progress,
+) -> dict[str, Any]:
     """Our loop: packed blocks on the device, bf16 autocast, fused AdamW, no per-step sync,
     chunked head + loss, compiled decoder layers when `config.compile`."""
+    plan = PlannedProgress(progress, side_costs(config, prepared, our_positions(config)))
     reset_peak_memory()
     model, bundle = fresh_lora_model(config)
     blocks = make_blocks(
         prepared.train_sequences, config.seq_len, prepared.tokenizer.pad_token_id, config.packing
     )
-    before = evaluate(model, prepared.val_blocks, precision="fp32")
-    result = train(model, blocks, config, measure_from=measure_from)
-    after = evaluate(model, prepared.val_blocks, precision="fp32")
+    val = prepared.val_blocks
+    before = evaluate(model, val, precision="fp32", progress=plan.phase("scoring before"))
+    result = train(
+        model, blocks, config, measure_from=measure_from, progress=plan.phase("training")
+    )
+    after = evaluate(model, val, precision="fp32", progress=plan.phase("scoring after"))
     trainable, total = count_parameters(model)
     last = [loss for _, loss in result.losses[-10:]]
     out = {
@@ -55,6 +68,7 @@ def run_ours(config: FinetuneConfig, prepared: Prepared, measure_from: int) -> d
         "measured_tokens": result.measured_tokens,
         "measured_seconds": result.measured_seconds,
         "train_seconds": result.seconds,  # the whole loop: compile and warm-up included
+        "windows": [w.__dict__ for w in result.windows],  # timed every log_every steps
         "first_step_seconds": result.first_step_seconds,
         "steady_step_seconds": result.steady_step_seconds,
         "compile": config.compile,
@@ -79,24 +93,43 @@ def run_ours(config: FinetuneConfig, prepared: Prepared, measure_from: int) -> d
 
 
 def compare(
-    config: FinetuneConfig, measure_from: int = 10, trainer_bf16: bool = False
+    config: FinetuneConfig,
+    measure_from: int = 10,
+    trainer_bf16: bool = False,
+    progress: ProgressFn = no_progress,
 ) -> BenchResult:
-    """Ours vs Trainer (+ Trainer bf16 when asked and supported) on identical settings."""
+    """Ours vs Trainer (+ Trainer bf16 when asked and supported) on identical settings.
+
+    `progress` hears the work done in forward-pass token positions (training counts 3 passes),
+    planned up front for every side; Trainer's padded positions are estimated.
+    """
     import torch
 
     config = replace(config)  # re-validate
     prepared = prepare(config)
-    ours = run_ours(config, prepared, measure_from)
-    trainer = run_trainer(config, prepared, measure_from)
+    with_bf16 = trainer_bf16 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    trainer_positions = estimated_padded_positions(prepared.train_sequences, config)
+    costs = {
+        "ours": sum(side_costs(config, prepared, our_positions(config)).values()),
+        "Trainer": sum(side_costs(config, prepared, trainer_positions).values()),
+    }
+    if with_bf16:
+        costs["Trainer bf16"] = costs["Trainer"]
+    plan = PlannedProgress(progress, costs)
+    ours = run_ours(config, prepared, measure_from, plan.phase("ours"))
+    trainer = run_trainer(config, prepared, measure_from, progress=plan.phase("Trainer"))
     details = _details(config, prepared, measure_from, ours, trainer)
-    if trainer_bf16 and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+    if with_bf16:
         try:  # a reference run: its failure must not cost the main comparison
-            bf16 = run_trainer(config, prepared, measure_from, bf16=True)
+            bf16 = run_trainer(
+                config, prepared, measure_from, bf16=True, progress=plan.phase("Trainer bf16")
+            )
         except Exception as err:
             details["trainer_bf16_error"] = f"{type(err).__name__}: {err}"
         else:
             details["trainer_bf16"] = bf16
             details["ratio_vs_trainer_bf16"] = ours["tokens_per_s"] / bf16["tokens_per_s"]
+    details["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     details["notes"] = _notes(config)
     return BenchResult(
         metric="trained tokens/s (LoRA fine-tuning)",
@@ -163,24 +196,3 @@ def _notes(config: FinetuneConfig) -> list[str]:
     if config.model.startswith("random:"):
         notes.append("random weights of the named architecture: a speed test, not quality")
     return notes
-
-
-def summary_rows(details: dict[str, Any]) -> list[dict[str, Any]]:
-    """One table row per side of a comparison (ours, Trainer, Trainer bf16 when it ran)."""
-    sides = [("ours", details["ours"]), ("Trainer (defaults)", details["trainer"])]
-    if "trainer_bf16" in details:
-        sides.append(("Trainer (bf16=True)", details["trainer_bf16"]))
-    return [
-        {
-            "run": name,
-            "precision": side["precision"],
-            "rows": "packed" if side["packing"] else "padded per batch",
-            "padding": f"{side['padding_fraction']:.1%}",
-            "trained tokens/s": round(side["tokens_per_s"]),
-            "train s": round(side["train_seconds"], 1),
-            "val loss before": round(side["eval_loss_before"], 4),
-            "val loss after": round(side["eval_loss"], 4),
-            "peak GPU MiB": round(side["peak_memory_mib"]) if side["peak_memory_mib"] else None,
-        }
-        for name, side in sides
-    ]
