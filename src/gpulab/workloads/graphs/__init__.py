@@ -13,8 +13,10 @@ Read in this order: `config` (what runs), `real` and `generators` (the graphs), 
 device layout and its conversions), the kernels in `kernels/` (`pagerank`, `bfs`, `components`,
 `triangles`, `kcore`, `betweenness`), then `sizing` (what fits), `engines` (what can run here), `tasks`,
 `torch_engine` and `networkx_engine` (one call per algorithm per engine), `checks`, `prepare`,
-`results` and `suite` (the runner). Importing the package loads neither torch nor networkx nor
-scipy: the torch-backed names below are imported on first use.
+`results` and `suite` (the runner). The notebook's side: `choices` (controls -> config),
+`edge_list` (a graph you type), `display` and `meaning` (what a run shows), `drawing` (the small
+graphs, coloured). Importing the package loads neither torch nor networkx nor scipy: the
+torch-backed names below are imported on first use.
 """
 
 from __future__ import annotations
@@ -23,11 +25,25 @@ import importlib
 from typing import Any
 
 from .checks import TOLERANCES, CheckResult, Outcome, compare, skipped_check, summarise
+from .choices import (
+    ALGORITHM_LABELS,
+    GRAPH_LABELS,
+    STRICT_L1,
+    Choice,
+    chosen_config,
+    chosen_graphs,
+    default_choice,
+    describe_sizes,
+    selection_problems,
+    size_steps,
+    sizes_between,
+)
 from .config import (
     ALGORITHMS,
     BETWEENNESS_ATOL,
     CUGRAPH,
     EDGE_FACTOR,
+    EDGE_LIST,
     ENGINES,
     GENERATED,
     KINDS,
@@ -45,6 +61,24 @@ from .config import (
     GraphConfig,
     GraphSpec,
 )
+from .display import (
+    algorithms_run,
+    chart_points,
+    check_rows,
+    check_verdict,
+    conversion_table,
+    converted_notes,
+    cpu_note,
+    engine_colors,
+    family,
+    format_rate,
+    format_ratio,
+    pagerank_rule_rows,
+    speedup,
+    timing_table,
+    unrun_notes,
+)
+from .edge_list import edge_list_spec, parse_edge_list
 from .engines import (
     LABELS,
     UNVERIFIED,
@@ -53,6 +87,7 @@ from .engines import (
     nx_cugraph_hint,
     require_nx_cugraph,
 )
+from .meaning import meaning_lines, meaning_text
 from .real import REAL, real_graph
 from .results import GraphInfo, GraphRow, SuiteResult
 from .sizing import (
@@ -69,6 +104,7 @@ _TORCH_BACKED: dict[str, tuple[str, ...]] = {
     "kernels.bfs": ("UNREACHED", "bfs_levels", "levels_as_dict"),
     "kernels.components": ("component_count", "connected_components"),
     "csr": ("Csr", "from_edges", "from_networkx", "to_networkx"),
+    "drawing": ("COLOUR_BY", "Drawing", "draw_graph"),
     "generators": (
         "EdgeList",
         "barabasi_albert",
@@ -84,7 +120,7 @@ _TORCH_BACKED: dict[str, tuple[str, ...]] = {
     "networkx_engine": ("networkx_call", "networkx_outcome"),
     "kernels.pagerank": ("PageRank", "pagerank"),
     "prepare": ("PreparedGraph", "prepare_graph"),
-    "suite": ("resolve_device", "run_suite"),
+    "suite": ("AUTO_DEVICE", "device_choices", "planned_work", "resolve_device", "run_suite"),
     "tasks": ("Task", "make_task"),
     "torch_engine": ("ours_call", "ours_outcome"),
     "kernels.triangles": ("triangle_total", "triangles"),
@@ -103,11 +139,16 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ALGORITHMS",
+    "ALGORITHM_LABELS",
+    "AUTO_DEVICE",
     "BETWEENNESS_ATOL",
+    "COLOUR_BY",
     "CUGRAPH",
     "EDGE_FACTOR",
+    "EDGE_LIST",
     "ENGINES",
     "GENERATED",
+    "GRAPH_LABELS",
     "KINDS",
     "LABELS",
     "NEEDS_UNDIRECTED",
@@ -124,11 +165,14 @@ __all__ = [
     "RMAT_A",
     "RMAT_B",
     "RMAT_C",
+    "STRICT_L1",
     "TOLERANCES",
     "UNREACHED",
     "UNVERIFIED",
     "CheckResult",
+    "Choice",
     "Csr",
+    "Drawing",
     "EdgeList",
     "EngineStatus",
     "GraphConfig",
@@ -142,16 +186,34 @@ __all__ = [
     "SizeFit",
     "SuiteResult",
     "Task",
+    "algorithms_run",
     "barabasi_albert",
     "barabasi_albert_edges",
     "betweenness",
     "bfs_levels",
+    "chart_points",
+    "check_rows",
+    "check_verdict",
+    "chosen_config",
+    "chosen_graphs",
     "compare",
     "component_count",
     "connected_components",
+    "conversion_table",
+    "converted_notes",
     "core_numbers",
+    "cpu_note",
+    "default_choice",
+    "describe_sizes",
+    "device_choices",
+    "draw_graph",
+    "edge_list_spec",
+    "engine_colors",
     "engine_status",
     "erdos_renyi",
+    "family",
+    "format_rate",
+    "format_ratio",
     "from_edges",
     "from_networkx",
     "generate",
@@ -159,12 +221,17 @@ __all__ = [
     "largest_fit",
     "levels_as_dict",
     "make_task",
+    "meaning_lines",
+    "meaning_text",
     "networkx_call",
     "networkx_outcome",
     "nx_cugraph_hint",
     "ours_call",
     "ours_outcome",
     "pagerank",
+    "pagerank_rule_rows",
+    "parse_edge_list",
+    "planned_work",
     "prepare_graph",
     "real_graph",
     "require_nx_cugraph",
@@ -175,9 +242,15 @@ __all__ = [
     "rmat_scale_for",
     "run_suite",
     "sample_sources",
+    "selection_problems",
+    "size_steps",
+    "sizes_between",
     "skipped_check",
+    "speedup",
     "summarise",
+    "timing_table",
     "to_networkx",
     "triangle_total",
     "triangles",
+    "unrun_notes",
 ]

@@ -21,7 +21,8 @@ NETWORKX, OURS, CUGRAPH = "networkx", "gpulab-torch", "nx-cugraph"
 ENGINES = (NETWORKX, OURS, CUGRAPH)
 REAL_GRAPHS = ("karate", "les_miserables", "florentine", "davis")
 GENERATED = ("rmat", "erdos_renyi", "barabasi_albert")
-KINDS = REAL_GRAPHS + GENERATED
+EDGE_LIST = "edge_list"  # a graph the user types or pastes as "u v" lines (see `edge_list`)
+KINDS = REAL_GRAPHS + GENERATED + (EDGE_LIST,)
 
 # Graph500's R-MAT quadrant probabilities (d = 1 - a - b - c) and edge factor (edges per node).
 RMAT_A, RMAT_B, RMAT_C = 0.57, 0.19, 0.19
@@ -42,7 +43,8 @@ class GraphSpec:
 
     For R-MAT and Erdős–Rényi `edges` is exact (distinct edges after dropping self-loops and
     duplicates); Barabási–Albert attaches `edge_factor` edges per node, so it lands just under.
-    `algorithms` narrows the suite's list for this graph (None: all of them).
+    `algorithms` narrows the suite's list for this graph (None: all of them). An `edge_list`
+    graph carries its edges in `pairs` (node names, as typed) and `edges` = len(pairs).
     """
 
     kind: str
@@ -50,6 +52,7 @@ class GraphSpec:
     edge_factor: int = EDGE_FACTOR
     directed: bool = False
     algorithms: tuple[str, ...] | None = None
+    pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def generated(self) -> bool:
@@ -58,6 +61,8 @@ class GraphSpec:
     @property
     def name(self) -> str:
         """A short label for tables: `rmat-1e+06`, `rmat-1e+05-directed`, `karate`."""
+        if self.kind == EDGE_LIST:
+            return self.kind + ("-directed" if self.directed else "")
         if not self.generated:
             return self.kind
         return f"{self.kind}-{self.edges:.0e}" + ("-directed" if self.directed else "")
@@ -82,6 +87,8 @@ class GraphSpec:
             raise UsageError(f"unknown graph kind {self.kind!r} (choose from {', '.join(KINDS)})")
         if self.algorithms is not None:
             _check_algorithms(self.algorithms)
+        if self.kind == EDGE_LIST and not self.pairs:
+            raise UsageError("the edge list is empty (an empty graph): give one 'u v' per line")
         if not self.generated:
             return
         if self.edges <= 0 or self.edge_factor <= 0:
@@ -135,6 +142,9 @@ class GraphConfig:
     # above 2, the largest possible L1 change) that is after one or two iterations, so a
     # caller who wants a converged answer passes a smaller tol (say 1e-6 / N).
     pagerank_tol: float = PAGERANK_TOL
+    # Where set, PageRank's tol is pagerank_l1 / N on each graph: it stops once the L1 change is
+    # below pagerank_l1 whatever N (the strict rule; None: networkx's, with pagerank_tol).
+    pagerank_l1: float | None = None
     betweenness_k: int = 32  # sampled sources on graphs above the exact limit
     betweenness_exact_max_nodes: int = 2_000
     seed: int = 0
@@ -156,11 +166,20 @@ class GraphConfig:
             raise UsageError("need warmup >= 0 and at least 1 timed repeat")
         if not 0 < self.pagerank_tol < 1:
             raise UsageError(f"pagerank_tol must lie in (0, 1), got {self.pagerank_tol}")
+        if self.pagerank_l1 is not None and not 0 < self.pagerank_l1 < 2:
+            raise UsageError(f"pagerank_l1 must lie in (0, 2), got {self.pagerank_l1}")
         if self.betweenness_k < 1:
             raise UsageError(f"betweenness_k must be >= 1, got {self.betweenness_k}")
         if self.networkx_time_cap_s <= 0 or self.networkx_max_edges <= 0:
             raise UsageError("networkx's time cap and edge limit must be positive")
         return self
+
+    def pagerank_tol_for(self, n_nodes: int) -> float:
+        """PageRank's tol on a graph of `n_nodes`: networkx's rule stops when the L1 change is
+        below n_nodes * tol, so the strict rule (`pagerank_l1`) passes pagerank_l1 / n_nodes."""
+        if self.pagerank_l1 is None:
+            return self.pagerank_tol
+        return self.pagerank_l1 / n_nodes
 
     def algorithms_for(self, spec: GraphSpec) -> tuple[str, ...]:
         """The algorithms run on `spec`: its own list within the suite's, in the suite's order."""

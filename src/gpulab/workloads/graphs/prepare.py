@@ -15,8 +15,9 @@ import torch
 
 from gpulab.timing import benchmark
 
-from .config import NEEDS_UNDIRECTED, GraphSpec
-from .csr import Csr, from_networkx, to_networkx
+from .config import EDGE_LIST, NEEDS_UNDIRECTED, GraphSpec
+from .csr import Csr, from_edges, from_networkx, to_networkx
+from .edge_list import edge_list_nodes
 from .generators import generate_edges
 from .real import real_graph
 from .results import GraphInfo
@@ -82,6 +83,9 @@ def prepare_graph(spec: GraphSpec, device: torch.device | str, seed: int = 0) ->
         drawn = edges.drawn
         del edges
         nx_graph = None
+    elif spec.kind == EDGE_LIST:  # networkx's graph is built from the CSR, simple like it
+        csr, to_csr_s = timed(lambda: edge_list_csr(spec, device), device)
+        nx_graph = None
     else:
         nx_graph = real_graph(spec.kind)
         csr, to_csr_s = timed(lambda: from_networkx(nx_graph, device=device), device)
@@ -101,3 +105,9 @@ def prepare_graph(spec: GraphSpec, device: torch.device | str, seed: int = 0) ->
         dropped_duplicates=csr.dropped_duplicates,
     )
     return PreparedGraph(spec, csr, info, nx_graph)
+
+
+def edge_list_csr(spec: GraphSpec, device: torch.device | str) -> Csr:
+    """The CSR of an edge-list spec, its node names kept as labels."""
+    labels, src, dst = edge_list_nodes(spec.pairs)
+    return from_edges(src, dst, len(labels), directed=spec.directed, labels=labels, device=device)

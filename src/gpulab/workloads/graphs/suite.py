@@ -22,7 +22,7 @@ from gpulab.progress import ProgressFn, no_progress
 from gpulab.timing import Timing, benchmark
 
 from .checks import CheckResult, Outcome, compare, skipped_check
-from .config import CUGRAPH, NETWORKX, OURS, GraphConfig, GraphSpec
+from .config import CUGRAPH, EDGE_LIST, NETWORKX, OURS, GraphConfig, GraphSpec
 from .csr import Csr
 from .engines import engine_status
 from .networkx_engine import louvain_call, louvain_outcome, networkx_call, networkx_outcome
@@ -44,6 +44,17 @@ def resolve_device(device: str | None) -> torch.device:
     return resolved
 
 
+AUTO_DEVICE = "auto"  # resolve_device(None): the first CUDA GPU, else the CPU
+
+
+def device_choices() -> dict[str, str]:
+    """Where ours can run here, label -> device: automatic, the CPU, each CUDA GPU torch sees."""
+    choices = {"first CUDA GPU, else the CPU": AUTO_DEVICE, "CPU": "cpu"}
+    for index in range(torch.cuda.device_count()):
+        choices[f"GPU {index}: {torch.cuda.get_device_name(index)}"] = f"cuda:{index}"
+    return choices
+
+
 def run_suite(config: GraphConfig, progress: ProgressFn = no_progress) -> SuiteResult:
     """Run `config` and return every row, graph and check (see the module docstring).
 
@@ -63,6 +74,33 @@ def run_suite(config: GraphConfig, progress: ProgressFn = no_progress) -> SuiteR
     runner.result.seconds = time.perf_counter() - started
     progress(runner.total, runner.total, "done")
     return runner.result
+
+
+def planned_work(config: GraphConfig) -> float:
+    """The work `run_suite(config)` reports progress in: edges x (engine, algorithm) runs over
+    every graph, with the engines that can run here (for a progress bar's total)."""
+    device = str(resolve_device(config.device))
+    statuses = [engine_status(name, device) for name in config.engines]
+    running = [status.name for status in statuses if status.available]
+    return _work(config, len(running), CUGRAPH in running, _nominal_edges)
+
+
+def _nominal_edges(spec: GraphSpec) -> int:
+    if spec.generated or spec.kind == EDGE_LIST:
+        return spec.edges
+    return real_graph(spec.kind).number_of_edges()
+
+
+def _work(
+    config: GraphConfig, runs: int, cugraph: bool, edges_of: Callable[[GraphSpec], int]
+) -> float:
+    louvain = 1 if config.louvain and cugraph else 0
+    return float(
+        sum(
+            edges_of(spec) * (len(config.algorithms_for(spec)) * runs + louvain)
+            for spec in config.graphs
+        )
+    )
 
 
 @dataclass
@@ -93,21 +131,15 @@ class _Runner:
 
     def nominal_edges(self, spec: GraphSpec) -> int:
         """Edges a spec stands for in the work count (a real graph's from networkx)."""
-        if spec.generated:
+        if spec.generated or spec.kind == EDGE_LIST:
             return spec.edges
         if spec.kind not in self._real_edges:
-            self._real_edges[spec.kind] = real_graph(spec.kind).number_of_edges()
+            self._real_edges[spec.kind] = _nominal_edges(spec)
         return self._real_edges[spec.kind]
 
     @property
     def total(self) -> float:
-        runs = len(self.running)
-        work = 0.0
-        for spec in self.config.graphs:
-            louvain = 1 if self.config.louvain and self.cugraph else 0
-            work += self.nominal_edges(spec) * (len(self.config.algorithms_for(spec)) * runs)
-            work += self.nominal_edges(spec) * louvain
-        return work
+        return _work(self.config, len(self.running), self.cugraph, self.nominal_edges)
 
     def advance(self, spec: GraphSpec, note: str) -> None:
         self.done += self.nominal_edges(spec)

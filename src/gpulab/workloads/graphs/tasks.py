@@ -40,7 +40,7 @@ def make_task(algorithm: str, graph: Csr, config: GraphConfig) -> Task:
         sources=sources,
         k=k if algorithm == "betweenness" else None,
         seed=config.seed,
-        tol=config.pagerank_tol,
+        tol=config.pagerank_tol_for(graph.n_nodes),
     )
 
 
