@@ -21,8 +21,7 @@ torch-backed names below are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from gpulab.lazy_exports import lazy_getattr
 
 from .checks import TOLERANCES, CheckResult, Outcome, compare, skipped_check, summarise
 from .choices import (
@@ -125,16 +124,7 @@ _TORCH_BACKED: dict[str, tuple[str, ...]] = {
     "torch_engine": ("ours_call", "ours_outcome"),
     "kernels.triangles": ("triangle_total", "triangles"),
 }
-_MODULE_OF = {name: module for module, names in _TORCH_BACKED.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A torch-backed name, imported from its submodule the first time it is asked for."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _TORCH_BACKED)
 
 
 __all__ = [

@@ -31,9 +31,7 @@ are imported on first use, so a notebook can show the rungs and thresholds at on
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from gpulab.lazy_exports import lazy_getattr
 from gpulab.workloads.inference.config import DEFAULT_RUNGS, LadderConfig
 from gpulab.workloads.inference.drift import THRESHOLDS, Drift, DriftThreshold, compare_outputs
 from gpulab.workloads.inference.passes import PassCount, planned_passes
@@ -93,16 +91,7 @@ _TORCH_BACKED: dict[str, tuple[str, ...]] = {
     "rung_setup": ("Built", "dtype_of", "place", "tf32_mode"),
     "torch_rungs": ("capture_cuda_graph",),
 }
-_MODULE_OF = {name: module for module, names in _TORCH_BACKED.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """A torch-backed name, imported from its submodule the first time it is asked for."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, globals(), _TORCH_BACKED)
 
 
 __all__ = [
