@@ -459,15 +459,11 @@ def _(frames):
     # Only the charts below need altair; importing it here keeps it off the first render.
     import altair as alt
 
+    from gpulab.ui.charts import series_colors
+
     def engine_color(rows):
         """Each engine in its own colour in every chart; the legend below, names in full."""
-        _domain, _range = frames.engine_colors([r["engine"] for r in rows])
-        return alt.Color(
-            "engine:N",
-            title="engine",
-            scale=alt.Scale(domain=_domain, range=_range),
-            legend=alt.Legend(orient="bottom", labelLimit=0),
-        )
+        return series_colors("engine", frames.ENGINE_COLORS, [r["engine"] for r in rows])
 
     return alt, engine_color
 

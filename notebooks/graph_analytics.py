@@ -487,15 +487,11 @@ def _(graphs):
     # Only the charts below need altair; importing it here keeps it off the first render.
     import altair as alt
 
+    from gpulab.ui.charts import series_colors
+
     def engine_color(rows):
         """Each engine in its own colour in every chart; the legend below, names in full."""
-        _domain, _range = graphs.engine_colors([r["engine"] for r in rows])
-        return alt.Color(
-            "engine:N",
-            title="engine",
-            scale=alt.Scale(domain=_domain, range=_range),
-            legend=alt.Legend(orient="bottom", labelLimit=0),
-        )
+        return series_colors("engine", graphs.ENGINE_COLORS, [r["engine"] for r in rows])
 
     return alt, engine_color
 

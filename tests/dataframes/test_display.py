@@ -7,7 +7,6 @@ from pathlib import Path
 
 from gpulab.timing import Timing
 from gpulab.workloads.dataframes import (
-    ENGINE_COLORS,
     Columns,
     Dataset,
     EngineReport,
@@ -18,7 +17,6 @@ from gpulab.workloads.dataframes import (
     SuiteResult,
     check_verdict,
     cpu_only_note,
-    engine_colors,
     format_ratio,
     result_notes,
     result_table,
@@ -133,11 +131,3 @@ def test_a_copy_back_from_the_gpu_gets_its_column_and_an_untimed_one_a_note() ->
     assert rows[("cudf.pandas", "sort")]["to host"] == ""
     (note,) = result_notes([run])
     assert "**cudf.pandas** `sort`: to host not timed, already in host memory" in note
-
-
-def test_an_engine_keeps_its_colour_whichever_engines_ran() -> None:
-    assert engine_colors(["polars", "pandas"]) == (
-        ["pandas", "polars"],
-        [ENGINE_COLORS["pandas"], ENGINE_COLORS["polars"]],
-    )
-    assert engine_colors(["polars"])[1] == [ENGINE_COLORS["polars"]]

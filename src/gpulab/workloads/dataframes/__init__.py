@@ -48,7 +48,6 @@ from .display import (
     check_verdict,
     check_word,
     cpu_only_note,
-    engine_colors,
     result_notes,
     result_table,
 )
@@ -134,7 +133,6 @@ __all__ = [
     "describe",
     "detect_roles",
     "dimension_table",
-    "engine_colors",
     "engine_status",
     "engine_statuses",
     "estimate_bytes_per_row",

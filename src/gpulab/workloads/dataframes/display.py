@@ -116,10 +116,3 @@ ENGINE_COLORS = {
     "cudf.pandas": "#54a24b",
     "polars-gpu": "#b279a2",
 }
-
-
-def engine_colors(engines: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(domain, range) of a chart's colour scale: the engines present, in suite order, each in
-    its own colour, so an engine keeps its colour from chart to chart."""
-    names = [name for name in ENGINE_COLORS if name in set(engines)]
-    return names, [ENGINE_COLORS[name] for name in names]

@@ -61,6 +61,7 @@ from .config import (
     GraphSpec,
 )
 from .display import (
+    ENGINE_COLORS,
     algorithms_run,
     chart_points,
     check_rows,
@@ -68,7 +69,6 @@ from .display import (
     conversion_table,
     converted_notes,
     cpu_note,
-    engine_colors,
     family,
     format_rate,
     format_ratio,
@@ -128,6 +128,7 @@ __getattr__ = lazy_getattr(__name__, globals(), _TORCH_BACKED)
 
 
 __all__ = [
+    "ENGINE_COLORS",
     "ALGORITHMS",
     "ALGORITHM_LABELS",
     "AUTO_DEVICE",
@@ -198,7 +199,6 @@ __all__ = [
     "device_choices",
     "draw_graph",
     "edge_list_spec",
-    "engine_colors",
     "engine_status",
     "erdos_renyi",
     "family",

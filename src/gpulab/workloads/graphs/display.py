@@ -241,8 +241,5 @@ def pagerank_rule_rows(result: SuiteResult) -> list[dict[str, Any]]:
     return rows
 
 
-def engine_colors(engines: list[str]) -> tuple[list[str], list[str]]:
-    """(domain, range) of a chart's colour scale: each engine keeps its colour in every chart."""
-    colors = {NETWORKX: "#4c78a8", OURS: "#f58518", CUGRAPH: "#54a24b"}
-    names = [name for name in colors if name in set(engines)]
-    return names, [colors[name] for name in names]
+# Each engine's colour in every chart (gpulab.ui.series_colors).
+ENGINE_COLORS = {NETWORKX: "#4c78a8", OURS: "#f58518", CUGRAPH: "#54a24b"}
