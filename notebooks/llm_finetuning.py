@@ -191,15 +191,16 @@ def _(
     profile,
     run_gate,
     set_bundle,
+    work_progress,
 ):
     run_gate(load_button, profile, "loading the model")
     _spec = model_text.value.strip() or model_choice.value
-    # One call into transformers with nothing to count: a spinner, not a bar.
+    # The bar counts what takes long in a load: a GGUF's tensors converted, a download's bytes.
     with (
-        mo.status.spinner(title=f"Loading {_spec}..."),
+        work_progress(f"Loading {_spec}", total=1) as _bar,
         gpu_step("model loading", results_kept=True),
     ):
-        set_bundle(lora.load_model(_spec, seed=0))
+        set_bundle(lora.load_model(_spec, seed=0, progress=_bar))
     _text = f"Loaded `{_spec}`."
     mo.md(_text)
     return
@@ -267,15 +268,28 @@ def _(defaults, lora, mo):
 
 
 @app.cell
-def _(bundle, data_choice, data_text, defaults, gpu_step, lora, mo, stat_row):
+def _(
+    bundle,
+    data_choice,
+    data_text,
+    defaults,
+    gpu_step,
+    lora,
+    mo,
+    stat_row,
+    work_progress,
+):
     _kind = data_choice.value
     data_source = {"file": data_text.value.strip(), "hf": f"hf:{data_text.value.strip()}"}.get(
         _kind, _kind
     )
     # Runs once a model is loaded: the full set parses every standard-library module.
     _loaded = bundle.spec
-    with mo.status.spinner(title="Reading the documents..."), gpu_step("data loading"):
-        _examples = lora.load_examples(data_source, defaults.max_documents)
+    with (
+        work_progress("Reading the documents", total=1) as _bar,
+        gpu_step("data loading"),
+    ):
+        _examples = lora.load_examples(data_source, defaults.max_documents, progress=_bar)
         data_split = lora.split_documents(_examples, defaults.val_fraction, seed=defaults.seed)
     mo.vstack(
         [

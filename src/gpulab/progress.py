@@ -10,8 +10,9 @@ reported unit: the first step's warm-up never sets the ETA. Workloads report thr
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 # progress(done, total, note): `done` and `total` in the same work units.
 ProgressFn = Callable[[float, float, str], None]
@@ -76,3 +77,57 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def tqdm_forwarding(progress: ProgressFn) -> type:
+    """A tqdm-compatible class whose bars report to `progress` instead of a terminal.
+
+    Libraries that count their own work with tqdm (transformers converting a GGUF file or
+    downloading a checkpoint) accept a `tqdm_class` or import `tqdm` by name; this class stands in
+    for it, so their count reaches the notebook's bar. Only what those libraries call is here.
+    """
+
+    class ForwardingBar:
+        def __init__(
+            self,
+            iterable: Any = None,
+            desc: str | None = None,
+            total: float | None = None,
+            **_: Any,
+        ) -> None:
+            self.iterable = iterable
+            self.desc = desc or ""
+            if total is None and iterable is not None and hasattr(iterable, "__len__"):
+                total = len(iterable)
+            self.total = float(total or 0)
+            self.n = 0.0
+
+        def __iter__(self) -> Iterator[Any]:
+            for item in self.iterable:
+                yield item
+                self.update(1)
+
+        def update(self, n: float = 1) -> None:
+            self.n += n
+            if self.total > 0:
+                progress(self.n, self.total, self.desc)
+
+        def __enter__(self) -> ForwardingBar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
+
+        def close(self) -> None:
+            """Nothing to tear down: the notebook owns the bar."""
+
+        def set_description(self, desc: str = "", refresh: bool = True) -> None:
+            self.desc = desc
+
+        def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+            """Extra text a terminal bar would show: not forwarded."""
+
+        def refresh(self) -> None:
+            """A terminal bar redraws; the notebook's bar is updated by `update`."""
+
+    return ForwardingBar

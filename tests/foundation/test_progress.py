@@ -60,3 +60,20 @@ def test_progress_never_goes_backwards_or_past_the_total() -> None:
 def test_zero_total_work_is_rejected() -> None:
     with pytest.raises(ValueError, match="total work must be positive"):
         EtaEstimator(total=0)
+
+
+def test_a_library_tqdm_bar_reports_to_the_progress_callback() -> None:
+    from gpulab.progress import tqdm_forwarding
+
+    seen: list[tuple[float, float, str]] = []
+    bar_class = tqdm_forwarding(lambda done, total, note: seen.append((done, total, note)))
+    items = list(bar_class(["a", "b", "c"], desc="Converting tensors"))
+    with bar_class(total=10, desc="download") as bar:
+        bar.update(4)
+    assert items == ["a", "b", "c"]
+    assert seen == [
+        (1, 3, "Converting tensors"),
+        (2, 3, "Converting tensors"),
+        (3, 3, "Converting tensors"),
+        (4, 10, "download"),
+    ]

@@ -123,3 +123,15 @@ def test_trainer_padding_estimate_is_close_to_what_trainer_computes(pydoc_split)
     # Between every batch of the shortest and every batch padded to the longest.
     assert batches * lengths[0] <= estimate <= batches * lengths[-1]
     assert estimate == lora.peer_trainer.estimated_padded_positions(sequences, config)  # seeded
+
+
+def test_reading_the_standard_library_reports_files_parsed(tmp_path) -> None:
+    for index in range(120):
+        (tmp_path / f"mod{index}.py").write_text(
+            f'"""Module {index}: a docstring long enough to be kept as a document."""\n'
+        )
+    seen: list[tuple[float, float, str]] = []
+    docs = lora.module_docstrings(tmp_path, progress=lambda d, t, n: seen.append((d, t, n)))
+    assert len(docs) == 120
+    assert [done for done, _, _ in seen] == [50, 100, 120]
+    assert {total for _, total, _ in seen} == {120}

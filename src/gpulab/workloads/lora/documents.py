@@ -18,6 +18,7 @@ from typing import Any
 
 from gpulab.deps import require
 from gpulab.errors import UsageError
+from gpulab.progress import ProgressFn, no_progress
 from gpulab.workloads.lora.config import FinetuneConfig
 from gpulab.workloads.lora.hub import hub_reachable
 
@@ -105,26 +106,37 @@ def _pydoc_sections() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@cache
-def _stdlib_docstrings() -> tuple[tuple[str, str], ...]:
+_STDLIB_DOCSTRINGS: list[tuple[tuple[str, str], ...]] = []  # parsed once per process
+
+
+def _stdlib_docstrings(progress: ProgressFn = no_progress) -> tuple[tuple[str, str], ...]:
     import sysconfig
 
-    return tuple(module_docstrings(Path(sysconfig.get_paths()["stdlib"])))
+    if not _STDLIB_DOCSTRINGS:
+        root = Path(sysconfig.get_paths()["stdlib"])
+        _STDLIB_DOCSTRINGS.append(tuple(module_docstrings(root, progress)))
+    return _STDLIB_DOCSTRINGS[0]
 
 
-def module_docstrings(root: Path) -> list[tuple[str, str]]:
+def module_docstrings(root: Path, progress: ProgressFn = no_progress) -> list[tuple[str, str]]:
     """(module, its docstrings joined) for each .py under `root`, read with `ast`.
 
-    Nothing is imported or executed; test suites and third-party packages are skipped.
+    Nothing is imported or executed; test suites and third-party packages are skipped. Progress
+    counts files parsed.
     """
     import ast
 
     skip = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+    paths = [
+        path
+        for path in sorted(root.rglob("*.py"))
+        if not skip.intersection(path.relative_to(root).parts)
+    ]
     out = []
-    for path in sorted(root.rglob("*.py")):
+    for done, path in enumerate(paths, start=1):
         relative = path.relative_to(root)
-        if skip.intersection(relative.parts):
-            continue
+        if done % 50 == 0 or done == len(paths):
+            progress(done, len(paths), "parsing the standard library's docstrings")
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
@@ -141,7 +153,7 @@ def module_docstrings(root: Path) -> list[tuple[str, str]]:
     return out
 
 
-def builtin_examples(name: str) -> list[Example]:
+def builtin_examples(name: str, progress: ProgressFn = no_progress) -> list[Example]:
     """Real English text that every CPython has: no download. See DATASETS."""
     if name == "pydoc-topics":
         return [Example(body, title=title) for title, body in _pydoc_sections()]
@@ -156,7 +168,7 @@ def builtin_examples(name: str) -> list[Example]:
         ]
     if name == "python-docs":
         return builtin_examples("pydoc-topics") + [
-            Example(body, title=title) for title, body in _stdlib_docstrings()
+            Example(body, title=title) for title, body in _stdlib_docstrings(progress)
         ]
     raise UsageError(f"unknown built-in dataset {name!r}; known: {', '.join(DATASETS)}")
 
@@ -183,11 +195,14 @@ def example_from_record(record: dict[str, Any]) -> Example | None:
     return None
 
 
-def load_examples(source: str, max_documents: int | None = None) -> list[Example]:
-    """Documents from a built-in name, a local .jsonl/.json/.csv/.txt/.md file, or `hf:<dataset>`."""
+def load_examples(
+    source: str, max_documents: int | None = None, progress: ProgressFn = no_progress
+) -> list[Example]:
+    """Documents from a built-in name, a local .jsonl/.json/.csv/.txt/.md file, or `hf:<dataset>`.
+    Reading the `python-docs` set parses the standard library: `progress` counts its files."""
     source = source.strip()
     if source in DATASETS:
-        examples = builtin_examples(source)
+        examples = builtin_examples(source, progress)
     elif source.startswith("hf:"):
         examples = _hf_examples(source.removeprefix("hf:"))
     else:

@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gpulab.deps import require
 from gpulab.errors import UsageError
+from gpulab.progress import ProgressFn, no_progress, tqdm_forwarding
 from gpulab.workloads.lora.config import SMOLLM2_GGUF
 from gpulab.workloads.lora.hub import default_cache_dir, hub_reachable
 from gpulab.workloads.lora.offline_tokenizers import byte_tokenizer, offline_tokenizer
@@ -98,14 +101,19 @@ def smollm2_gguf_path() -> Path:
 
 
 def load_model(
-    spec: str, device: Any = None, seed: int = 0, cache_dir: Path | None = None
+    spec: str,
+    device: Any = None,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    progress: ProgressFn = no_progress,
 ) -> ModelBundle:
     """Load `spec` onto `device` (default: CUDA if present) with its tokenizer.
 
     `random:<name>` builds the named architecture with seeded random weights (see
     RANDOM_ARCHITECTURES); `smollm2-135m-instruct` or a `*.gguf` path converts the GGUF once and
     caches it as safetensors (dequantized to fp32), so later loads skip the conversion; anything
-    else is a local directory or a Hugging Face hub id.
+    else is a local directory or a Hugging Face hub id. `progress` counts the GGUF tensors being
+    converted and the bytes of a download: the parts of a load that take long.
     """
     import torch
 
@@ -121,9 +129,9 @@ def load_model(
     if spec.startswith("random:"):
         bundle = _random_model(spec.removeprefix("random:"), seed)
     elif spec == SMOLLM2_GGUF or spec.lower().endswith(".gguf"):
-        bundle = _gguf_model(spec, cache_dir or default_cache_dir())
+        bundle = _gguf_model(spec, cache_dir or default_cache_dir(), progress)
     else:
-        bundle = _pretrained_model(spec)
+        bundle = _pretrained_model(spec, progress)
     if bundle.tokenizer.pad_token is None:
         bundle.tokenizer.pad_token = bundle.tokenizer.eos_token  # labels mask padding by position
     bundle.model.to(device)
@@ -169,7 +177,21 @@ def _random_model(name: str, seed: int) -> ModelBundle:
     return ModelBundle(model, tokenizer, f"random:{name}", source, pretrained=False)
 
 
-def _gguf_model(spec: str, cache_dir: Path) -> ModelBundle:
+@contextlib.contextmanager
+def _gguf_conversion_counted(progress: ProgressFn) -> Iterator[None]:
+    """transformers counts the tensors it dequantizes with the `tqdm` its GGUF module imported:
+    stand our forwarding bar in for it while the conversion runs."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    original = gguf_utils.tqdm
+    gguf_utils.tqdm = tqdm_forwarding(progress)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
+
+
+def _gguf_model(spec: str, cache_dir: Path, progress: ProgressFn = no_progress) -> ModelBundle:
     import transformers
 
     require("gguf")
@@ -179,9 +201,10 @@ def _gguf_model(spec: str, cache_dir: Path) -> ModelBundle:
     stat = gguf_path.stat()
     converted = cache_dir / f"{gguf_path.stem}-{stat.st_size}"
     if not (converted / "config.json").is_file():
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            gguf_path.parent, gguf_file=gguf_path.name
-        )
+        with _gguf_conversion_counted(progress):
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                gguf_path.parent, gguf_file=gguf_path.name
+            )
         tokenizer = transformers.AutoTokenizer.from_pretrained(
             gguf_path.parent, gguf_file=gguf_path.name
         )
@@ -208,15 +231,17 @@ def _gguf_model(spec: str, cache_dir: Path) -> ModelBundle:
     return ModelBundle(model, tokenizer, spec, source, pretrained=True)
 
 
-def _pretrained_model(spec: str) -> ModelBundle:
+def _pretrained_model(spec: str, progress: ProgressFn = no_progress) -> ModelBundle:
     import transformers
 
     local = Path(spec).expanduser()
     online = not local.exists() and hub_reachable()
-    kwargs = {} if local.exists() or online else {"local_files_only": True}
+    kwargs: dict[str, Any] = {} if local.exists() or online else {"local_files_only": True}
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec, **kwargs)
-        model = transformers.AutoModelForCausalLM.from_pretrained(spec, **kwargs)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            spec, tqdm_class=tqdm_forwarding(progress), **kwargs
+        )
     except (OSError, ValueError) as err:
         if local.exists():
             why = f"{local} is not a transformers checkpoint (config.json + weights)"
