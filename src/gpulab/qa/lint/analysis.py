@@ -120,6 +120,68 @@ def function_has(
     return result
 
 
+def calls_notebook_method(notebook: Notebook, node: ast.AST) -> str | None:
+    """The name of a method of a notebook-defined class that `node` may call (`obj.name()`)."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in notebook.methods
+    ):
+        return node.func.attr
+    return None
+
+
+def method_has(
+    notebook: Notebook,
+    key: str,
+    name: str,
+    direct: Callable[[Notebook, Cell, list[ast.stmt]], bool],
+) -> bool:
+    """Whether some notebook method called `name` has a property itself or through the methods
+    and functions it calls (`self.step()`, `helper()`), like `function_has` for functions."""
+    memo: dict[str, bool] = notebook.memo.setdefault(f"method:{key}", {})
+    if name in memo:
+        return memo[name]
+    memo[name] = False  # recursion guard
+    result = False
+    for node, cell in notebook.methods.get(name, []):
+        if direct(notebook, cell, node.body) or _callees_have(notebook, key, node.body, direct):
+            result = True
+            break
+    memo[name] = result
+    return result
+
+
+def _callees_have(
+    notebook: Notebook,
+    key: str,
+    body: list[ast.stmt],
+    direct: Callable[[Notebook, Cell, list[ast.stmt]], bool],
+) -> bool:
+    for node in walk_scope(body):
+        function = calls_notebook_function(notebook, node)
+        if function and function_has(notebook, key, function, direct):
+            return True
+        method = calls_notebook_method(notebook, node)
+        if method and method_has(notebook, key, method, direct):
+            return True
+    return False
+
+
+def call_has(
+    notebook: Notebook,
+    key: str,
+    node: ast.AST,
+    direct: Callable[[Notebook, Cell, list[ast.stmt]], bool],
+) -> bool:
+    """Whether `node` calls a notebook function or method that has the property."""
+    function = calls_notebook_function(notebook, node)
+    if function:
+        return function_has(notebook, key, function, direct)
+    method = calls_notebook_method(notebook, node)
+    return bool(method) and method_has(notebook, key, method, direct)
+
+
 def enclosing(
     cell: Cell, node: ast.AST, kinds: type | tuple[type, ...]
 ) -> Iterator[tuple[ast.AST, ast.AST]]:

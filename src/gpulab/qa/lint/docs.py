@@ -55,6 +55,10 @@ gpulab lint --list-rules
 - **Suppression**: `# gpulab: ignore[GL404]` (codes or names, comma-separated) on any line of
   the flagged statement silences that finding; a bare `# gpulab: ignore` silences every rule on
   the line. File-level findings sit on line 1.
+- **Processes**: a run over many files splits them across the CPUs the process may use;
+  `GPULAB_LINT_JOBS=N` sets the number of worker processes (`1`: lint in one process).
+- **Python version**: cells are parsed with the grammar the notebook declares in its PEP 723
+  block (`requires-python = ">=3.12"` allows Python 3.12's f-strings on an older Python).
 - **Severities**: `error` means the notebook crashes, hangs, harms the machine or shows nothing;
   `warning` means it runs but its results are fragile, irreproducible or misleading. marimo's
   breaking rules (MB) and MR001/MR002 are errors; its other runtime rules are warnings.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gpulab.errors import UsageError
 from gpulab.qa.discovery import discover
-from gpulab.qa.lint import marimo_adapter, registry
+from gpulab.qa.lint import marimo_adapter, parallel, registry, syntax
 from gpulab.qa.lint.config import LintConfig, config_for
 from gpulab.qa.lint.model import Cell, Finding, Notebook
 from gpulab.qa.lint.rules import NOTEBOOK_RULES
@@ -60,6 +60,7 @@ def lint_paths(paths: Sequence[str | Path], options: LintOptions | None = None) 
     cli_ignore = registry.resolve(options.ignore, "--ignore")
     report = LintReport()
     excluded = _excluded_by_config if options.use_config else None
+    jobs: list[tuple[Path, frozenset[str]]] = []
     for found in discover(targets, excluded):
         if not (found.notebook or found.named):
             report.skipped.append(found.path)  # a helper module or `__init__.py` in a folder
@@ -70,14 +71,27 @@ def lint_paths(paths: Sequence[str | Path], options: LintOptions | None = None) 
         )
         enabled = enabled - cli_ignore - registry.resolve(config.ignore, config.source)
         enabled -= registry.resolve(config.ignores_for(found.path), config.source)
-        findings, linted = lint_file(found.path, enabled)
+        jobs.append((found.path, frozenset(enabled)))
+    for (path, _), (findings, linted) in zip(
+        jobs, parallel.run_all(_lint_job, jobs, _warm_up), strict=True
+    ):
         if linted:
             report.notebooks += 1
         elif not findings:
-            report.skipped.append(found.path)
+            report.skipped.append(path)
         report.findings.extend(findings)
     report.findings.sort(key=Finding.sort_key)
     return report
+
+
+def _lint_job(job: tuple[Path, frozenset[str]]) -> tuple[list[Finding], bool]:
+    return lint_file(job[0], set(job[1]))
+
+
+def _warm_up() -> None:
+    """Import marimo's parser and rules and measure its line convention once, before forking."""
+    registry.all_rules()
+    marimo_adapter.marimo_reports_lines_from_decorator()
 
 
 def _excluded_by_config(path: Path) -> bool:
@@ -113,9 +127,45 @@ def lint_file(path: Path, enabled: set[str]) -> tuple[list[Finding], bool]:
     if outcome.status == "not-a-notebook" or outcome.notebook is None:
         message = f"not a marimo notebook: {outcome.message}"
         return _file_finding("GL001", shown, 1, message, enabled), False
-    notebook = build_notebook(path, shown, source, outcome.notebook)
-    findings = list(_run_rules(notebook, outcome.notebook, enabled))
-    return suppress(findings, notebook.lines), True
+    with marimo_adapter.shared_compilation():
+        notebook = build_notebook(path, shown, source, outcome.notebook)
+        findings = list(_run_rules(notebook, outcome.notebook, enabled))
+    findings += _syntax_error_outside_cells(notebook, enabled)
+    return suppress(deduplicate(findings), notebook.lines), True
+
+
+def _syntax_error_outside_cells(notebook: Notebook, enabled: set[str]) -> list[Finding]:
+    """GL002 for a file marimo can read but Python cannot (a broken `app.run(` under the main
+    guard): `python notebook.py` fails. An error inside a cell is MB001's."""
+    if any(cell.error_line for cell in notebook.cells):
+        return []  # marimo's MB001 reports the cell that does not parse
+    declared = syntax.declared_python(notebook.source)
+    try:
+        syntax.parse(notebook.source, declared)
+    except SyntaxError as err:
+        line = err.lineno or 1
+        message = (
+            f"not valid Python: {err.msg} (line {line}); marimo still finds its cells, but "
+            "`python` cannot run the file"
+        )
+        return _file_finding("GL002", notebook.display_path, line, message, enabled)
+    return []
+
+
+def deduplicate(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, line and message (the same `x.value` twice on a line is one
+    problem), and one per hidden output: where GL201 and marimo's MR002 name the same line,
+    GL201's more specific message stays."""
+    hidden = {(f.line, f.path) for f in findings if f.code == "GL201"}
+    seen: set[tuple[str, int, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.line, finding.message)
+        if key in seen or (finding.code == "MR002" and (finding.line, finding.path) in hidden):
+            continue
+        seen.add(key)
+        kept.append(finding)
+    return kept
 
 
 def _file_finding(
@@ -132,35 +182,26 @@ def build_notebook(
     path: Path, shown: str, source: str, parsed: marimo_adapter.ParsedNotebook
 ) -> Notebook:
     lines = source.splitlines()
+    declared = syntax.declared_python(source)
+    # The saved form first: marimo compiles every cell for it, and the cells' names are read
+    # from that compilation (`marimo_adapter.shared_compilation`).
+    saved = marimo_adapter.saved_form(parsed) if path.suffix == ".py" else None
     cells: list[Cell] = []
     cursor = 0
     for index, parsed_cell in enumerate(parsed.cells, start=1):
         first_line, cursor = _locate(parsed_cell, lines, cursor)
-        tree: ast.Module | None = None
-        defs: frozenset[str] = frozenset()
-        refs: frozenset[str] = frozenset()
-        kind = parsed_cell.kind
-        if kind != "unparsable":
-            try:
-                tree = ast.parse(parsed_cell.code)
-                defs, refs = marimo_adapter.cell_names(parsed_cell.code)
-            except (SyntaxError, ValueError):
-                kind = "unparsable"
-        cells.append(
-            Cell(
-                index=index,
-                name=parsed_cell.name,
-                code=parsed_cell.code,
-                kind=kind,
-                tree=tree,
-                first_line=first_line,
-                defs=defs,
-                refs=refs,
-                options=parsed_cell.options,
-                marimo_lineno=parsed_cell.marimo_lineno,
-            )
+        cell = Cell(
+            index=index,
+            name=parsed_cell.name,
+            code=parsed_cell.code,
+            kind=parsed_cell.kind,
+            tree=None,
+            first_line=first_line,
+            options=parsed_cell.options,
+            marimo_lineno=parsed_cell.marimo_lineno,
         )
-    saved = marimo_adapter.saved_form(parsed) if path.suffix == ".py" else None
+        _parse_cell(cell, declared)
+        cells.append(cell)
     return Notebook(
         path=path,
         display_path=shown,
@@ -169,6 +210,44 @@ def build_notebook(
         cells=cells,
         saved_source=saved,
     )
+
+
+def _parse_cell(cell: Cell, declared: tuple[int, int] | None) -> None:
+    """Parse a cell's code and read its names; a cell marimo could not parse on this Python is
+    tried with the grammar the notebook declares."""
+    unparsable = cell.kind == "unparsable"
+    if unparsable and not syntax.newer_grammar(declared):
+        cell.error_line = _error_line(cell)
+        return
+    try:
+        code = cell.code
+        try:
+            cell.tree = ast.parse(code)
+        except SyntaxError:
+            if not syntax.newer_grammar(declared):
+                raise
+            code = syntax.downgrade_fstrings(code)
+            cell.tree = ast.parse(code)
+            cell.newer_syntax = True
+        cell.defs, cell.refs = marimo_adapter.cell_names(code)
+    except (SyntaxError, ValueError):
+        cell.tree, cell.kind = None, "unparsable"
+        cell.newer_syntax = False
+        cell.error_line = _error_line(cell)
+        return
+    if unparsable:
+        cell.kind = "cell"
+
+
+def _error_line(cell: Cell) -> int:
+    """The file line of the syntax error in a cell's code."""
+    try:
+        ast.parse(cell.code)
+    except SyntaxError as err:
+        return cell.first_line + max((err.lineno or 1) - 1, 0)
+    except ValueError:
+        pass
+    return cell.first_line
 
 
 def _locate(cell: marimo_adapter.ParsedCell, lines: list[str], cursor: int) -> tuple[int, int]:
@@ -214,7 +293,8 @@ def _marimo_findings(
     if not codes:
         return
     shifted = marimo_adapter.marimo_reports_lines_from_decorator()
-    for diagnostic in marimo_adapter.run_marimo_rules(parsed, codes):
+    trees = [cell.tree for cell in notebook.cells]
+    for diagnostic in marimo_adapter.run_marimo_rules(parsed, codes, trees):
         info = registry.find_rule(diagnostic.code)
         if info is None:
             continue
@@ -224,6 +304,10 @@ def _marimo_findings(
             line = reported
             if cell is not None and shifted:
                 line = reported - cell.marimo_lineno + cell.first_line
+            if diagnostic.code == "MB001" and cell is not None:
+                if cell.newer_syntax:
+                    continue  # valid in the Python the notebook declares
+                line = cell.error_line or line
             yield Finding(
                 notebook.display_path,
                 max(line, 1),

@@ -154,6 +154,33 @@ def gpu_guarded(cell: Cell, node: ast.AST) -> bool:
             earlier = parent.values[: parent.values.index(child)]
             if any(text_mentions(value, GPU_WORDS) for value in earlier):
                 return True
+    return _after_gpu_exit(cell, node)
+
+
+EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _after_gpu_exit(cell: Cell, node: ast.AST) -> bool:
+    """Whether an earlier statement of an enclosing function or loop body leaves it when there
+    is no GPU: `if not torch.cuda.is_available(): return`."""
+    child = node
+    for parent in cell.ancestors_of(node):
+        if not isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef | ast.For | ast.While):
+            child = parent
+            continue
+        body = parent.body
+        if child in body:
+            for stmt in body[: body.index(child)]:
+                if (
+                    isinstance(stmt, ast.If)
+                    and stmt.body
+                    and isinstance(stmt.body[-1], EXITS)
+                    and text_mentions(stmt.test, GPU_WORDS)
+                ):
+                    return True
+        if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        child = parent
     return False
 
 
@@ -238,6 +265,52 @@ def _gpu_signal(notebook: Notebook, node: ast.AST) -> bool:
 
 
 GPU_IDENTIFIER_WORDS = ("cuda", "gpu", "device", "cupy", "cudf")
+# Device-to-host reads: the call waits for the GPU and hands the host a plain value.
+HOST_READ_METHODS = {
+    "item",
+    "cpu",
+    "numpy",
+    "tolist",
+    "asnumpy",
+    "to_pandas",
+    "to_numpy",
+    "block_until_ready",
+}
+HOST_CONVERSIONS = {"float", "int", "bool", "complex"}
+# Builtins that answer about an object on the host without touching its data.
+HOST_BUILTINS = {"len", "isinstance", "type", "id", "hasattr", "callable", "range", "print"}
+
+
+def is_host_read(node: ast.AST) -> bool:
+    """`x.item()`, `x.cpu()`, `x.tolist()`, `float(x)`, `cp.asnumpy(x)`: a host value out."""
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Name):
+        return node.func.id in HOST_CONVERSIONS and len(node.args) == 1
+    return isinstance(node.func, ast.Attribute) and node.func.attr in HOST_READ_METHODS
+
+
+def is_host_builtin(node: ast.AST) -> bool:
+    """`len(batch)`, `isinstance(x, ...)`, `print(...)`: a host answer, no device work."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in HOST_BUILTINS
+    )
+
+
+def device_nodes(expr: ast.AST) -> Iterator[ast.AST]:
+    """Nodes under `expr` whose value can reach the result on the device: not those inside a
+    device-to-host read (`losses.append(loss.item())` holds a plain number)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if is_host_read(node) or is_host_builtin(node):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
 # GPU libraries whose calls return only when the work is done.
 HOST_SYNCHRONOUS_MODULES = ("cudf", "cuml", "cugraph", "cuspatial")
 
@@ -292,7 +365,7 @@ def gpu_values(notebook: Notebook) -> dict[str, bool]:
                 values[call.func.value.id] = True
     for _ in range(2):  # a second pass lets values flow through one more assignment
         for node in assignments:
-            kind = _gpu_kind(notebook, node.value, values)  # type: ignore[arg-type]
+            kind = gpu_kind(notebook, node.value, values)  # type: ignore[arg-type]
             if kind is None:
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -318,10 +391,10 @@ def points_to_gpu(expr: ast.AST) -> bool:
     return any(word in text for word in ("cuda", "gpu", "device"))
 
 
-def _gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
+def gpu_kind(notebook: Notebook, expr: ast.AST, values: dict[str, bool]) -> bool | None:
     """True if `expr` yields asynchronous GPU data, False if host-synchronous GPU data, else None."""
     kind: bool | None = None
-    for node in ast.walk(expr):
+    for node in device_nodes(expr):
         if isinstance(node, ast.Name) and node.id in values:
             kind = kind or values[node.id]
         if not isinstance(node, ast.Call):

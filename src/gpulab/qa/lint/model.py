@@ -79,6 +79,9 @@ class Cell:
     refs: frozenset[str] = frozenset()
     options: Mapping[str, Any] = field(default_factory=dict)
     marimo_lineno: int = 0  # where marimo's parser says the cell starts (its own line convention)
+    # Parsed with the newer grammar the notebook declares (marimo, on this Python, could not).
+    newer_syntax: bool = False
+    error_line: int = 0  # file line of the syntax error, for a cell that does not parse
     _scope_cache: dict[int, tuple[list[ast.stmt], list[ast.AST]]] = field(
         default_factory=dict, repr=False
     )
@@ -210,6 +213,18 @@ class Notebook:
             for stmt in cell.body:
                 if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                     out.setdefault(stmt.name, (stmt, cell))
+        return out
+
+    @cached_property
+    def methods(self) -> dict[str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Cell]]]:
+        """Methods of the classes the notebook defines, by name (`obj.name()` may call one)."""
+        out: dict[str, list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Cell]]] = {}
+        for cell in self.parsed_cells:
+            for node in cell.nodes:
+                if isinstance(node, ast.ClassDef):
+                    for stmt in node.body:
+                        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                            out.setdefault(stmt.name, []).append((stmt, cell))
         return out
 
     # Rules and shared analyses memoise notebook-wide facts here, keyed by their own names.

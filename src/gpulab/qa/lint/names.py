@@ -103,14 +103,26 @@ def string_value(node: ast.AST | None) -> str | None:
     return None
 
 
-def literal_parts(node: ast.AST | None) -> list[str]:
-    """The literal text of a string or f-string (interpolated values left out)."""
+def literal_parts(node: ast.AST | None, interpolated_text: bool = False) -> list[str]:
+    """The literal text of a string or f-string (interpolated values left out; with
+    `interpolated_text`, the string literals an interpolation picks between are kept:
+    `{"tip" if ok else ""}` shows literal text too)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
-    if isinstance(node, ast.JoinedStr):
-        return [
-            part.value
-            for part in node.values
-            if isinstance(part, ast.Constant) and isinstance(part.value, str)
-        ]
+    if not isinstance(node, ast.JoinedStr):
+        return []
+    parts: list[str] = []
+    for part in node.values:
+        if isinstance(part, ast.Constant) and isinstance(part.value, str):
+            parts.append(part.value)
+        elif interpolated_text and isinstance(part, ast.FormattedValue):
+            parts.extend(_chosen_strings(part.value))
+    return parts
+
+
+def _chosen_strings(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _chosen_strings(node.body) + _chosen_strings(node.orelse)
     return []

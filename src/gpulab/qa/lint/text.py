@@ -47,7 +47,7 @@ def markdown_texts(notebook: Notebook) -> Iterator[Text]:
                 continue
             if notebook.names.call_name(node) in DISPLAY_TEXT_CALLS:
                 arg = _literal_behind(cell, node.args[0])
-                parts = literal_parts(arg)
+                parts = literal_parts(arg, interpolated_text=True)
                 if parts:
                     plain = isinstance(arg, ast.Constant)
                     yield Text(cell, arg, tuple(parts), cell.line_of(arg), plain)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from gpulab.qa.lint.analysis import (
     Scope,
+    call_has,
     calls_notebook_function,
     end_position,
     function_has,
@@ -20,7 +21,16 @@ from gpulab.qa.lint.analysis import (
     scopes,
     walk_scope,
 )
-from gpulab.qa.lint.gpu import GPU_MODULES, HOST_SYNCHRONOUS_MODULES, gpu_values, points_to_gpu
+from gpulab.qa.lint.dataflow import scope_values
+from gpulab.qa.lint.gpu import (
+    GPU_MODULES,
+    HOST_SYNCHRONOUS_MODULES,
+    device_nodes,
+    gpu_values,
+    is_host_builtin,
+    is_host_read,
+    points_to_gpu,
+)
 from gpulab.qa.lint.model import Cell, Notebook
 from gpulab.qa.lint.names import method_name
 from gpulab.qa.lint.work import is_wall_clock
@@ -38,6 +48,8 @@ SYNC_METHODS = {
     "block_until_ready",
     "elapsed_time",
 }
+# Methods of Python containers: `results.append(out)` stores a reference, it computes nothing.
+CONTAINER_METHODS = {"append", "extend", "insert", "appendleft", "put", "put_nowait"}
 # torch calls that do not launch device work.
 TORCH_NOT_WORK = (
     "torch.cuda.",
@@ -78,23 +90,22 @@ class TimedRegion:
 def _names_in(node: ast.AST) -> Iterator[str]:
     """Names under `node`, except inside a device-to-host read: `losses.append(loss.item())`
     hands the host a plain number, so it is not GPU work."""
-    stack = [node]
-    while stack:
-        child = stack.pop()
-        if isinstance(child, ast.Call) and method_name(child) in SYNC_METHODS:
-            continue
+    for child in device_nodes(node):
         if isinstance(child, ast.Name):
             yield child.id
-        stack.extend(ast.iter_child_nodes(child))
 
 
 def gpu_op(notebook: Notebook, scope: Scope, node: ast.AST) -> bool | None:
     """True if `node` launches asynchronous GPU work, False if host-synchronous GPU work, else None."""
-    values = gpu_values(notebook)
+    values = scope_values(notebook, scope)
     if isinstance(node, ast.BinOp):
         kinds = [values[name] for name in _names_in(node) if name in values]
         return any(kinds) if kinds else None
     if not isinstance(node, ast.Call):
+        return None
+    if isinstance(node.func, ast.Attribute) and node.func.attr in CONTAINER_METHODS:
+        return None  # storing a reference launches nothing; the work is in its argument
+    if is_host_builtin(node) or is_host_read(node):
         return None
     name = notebook.names.call_name(node) or ""
     if name.startswith(HOST_SYNCHRONOUS_MODULES):
@@ -117,13 +128,25 @@ def gpu_op(notebook: Notebook, scope: Scope, node: ast.AST) -> bool | None:
     return None
 
 
-def _arg_names(call: ast.Call) -> Iterator[str]:
+def _arg_names(call: ast.Call, host_reads: bool = False) -> Iterator[str]:
+    """Names in a call's arguments (with `host_reads`, also those inside `.item()` and kin)."""
     for arg in [*call.args, *(kw.value for kw in call.keywords)]:
-        yield from _names_in(arg)
+        if host_reads:
+            yield from (n.id for n in ast.walk(arg) if isinstance(n, ast.Name))
+        else:
+            yield from _names_in(arg)
 
 
 def _does_gpu_work(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
-    scope = Scope(cell, body)
+    function = next(
+        (
+            f
+            for f in cell.nodes
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) and f.body is body
+        ),
+        None,
+    )
+    scope = Scope(cell, body, function)
     return any(
         gpu_op(notebook, scope, node)
         for node in walk_scope(body)
@@ -132,12 +155,18 @@ def _does_gpu_work(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool
 
 
 def is_sync(notebook: Notebook, node: ast.AST) -> bool:
+    """Whether the call waits for queued GPU work: `torch.cuda.synchronize()`,
+    `event.synchronize()`, a device-to-host read (`.item()`, `.cpu()`, `float(t)`), printing a
+    GPU tensor, or a notebook function or method that does one of these."""
     if not isinstance(node, ast.Call):
         return False
     if (method_name(node) or "") in SYNC_METHODS:
         return True
-    callee = calls_notebook_function(notebook, node)
-    return bool(callee) and function_has(notebook, "sync", callee, _has_sync)
+    if isinstance(node.func, ast.Name) and (is_host_read(node) or node.func.id == "print"):
+        values = gpu_values(notebook)
+        if any(name in values for name in _arg_names(node, host_reads=True)):
+            return True
+    return call_has(notebook, "sync", node, _has_sync)
 
 
 def _has_sync(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:
@@ -185,9 +214,63 @@ def timed_regions(notebook: Notebook, scope: Scope) -> list[TimedRegion]:
             stop = None
         if stop is None or position(stop) <= position(start):
             continue
+        if is_timestamp(scope, node):
+            continue
         regions.append(_fill(notebook, scope, nodes, start, stop))
     unique = {(position(r.start), position(r.stop)): r for r in regions}
     return sorted(unique.values(), key=lambda r: position(r.start))
+
+
+TIMESTAMP_WORDS = ("stamp", "since")  # `timestamp`, `ts_since_start`, `elapsed_since_open`
+TIMESTAMP_KEYS = {"ts", "at", "when"}
+
+
+def _timestamp_key(key: str, exact: bool = True) -> bool:
+    key = key.lower()
+    return (exact and key in TIMESTAMP_KEYS) or any(word in key for word in TIMESTAMP_WORDS)
+
+
+def _timestamp_use(cell: Cell, node: ast.AST) -> bool:
+    """Whether `node`'s value is recorded as a point in time: a `{"timestamp": ...}` entry, a
+    `timestamp=` argument, or an assignment to a name that says so."""
+    parent = cell.parents.get(node)
+    while (
+        isinstance(parent, ast.Call)
+        and is_host_read(parent)
+        or (isinstance(parent, ast.Call) and getattr(parent.func, "id", "") == "round")
+    ):
+        node, parent = parent, cell.parents.get(parent)
+    if isinstance(parent, ast.Dict) and node in parent.values:
+        key = parent.keys[parent.values.index(node)]  # type: ignore[arg-type]
+        return isinstance(key, ast.Constant) and _timestamp_key(str(key.value))
+    if isinstance(parent, ast.keyword):
+        return _timestamp_key(parent.arg or "")
+    return False
+
+
+def is_timestamp(scope: Scope, subtraction: ast.BinOp) -> bool:
+    """A clock difference used only as a timestamp (a monitoring timeline, a log record), not
+    as the duration of the work between the reads."""
+    cell = scope.cell
+    if _timestamp_use(cell, subtraction):
+        return True
+    parent = cell.parents.get(subtraction)
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+        return False
+    target = parent.targets[0]
+    if not isinstance(target, ast.Name):
+        return False
+    if _timestamp_key(target.id, exact=False):
+        return True
+    uses = [
+        node
+        for node in scope.walk()
+        if isinstance(node, ast.Name)
+        and node.id == target.id
+        and isinstance(node.ctx, ast.Load)
+        and position(node) > position(parent)
+    ]
+    return bool(uses) and all(_timestamp_use(cell, use) for use in uses)
 
 
 def _fill(

@@ -14,7 +14,8 @@ from gpulab.qa.lint.analysis import (
     position,
 )
 from gpulab.qa.lint.model import Cell, Notebook, walk_scope
-from gpulab.qa.lint.names import method_name
+from gpulab.qa.lint.models import is_trainer_construction, is_training_call
+from gpulab.qa.lint.names import keyword, method_name, root_call
 
 # Model weights: gigabytes on first use. (Datasets are left alone: most are small or streamed.)
 DOWNLOADS = {
@@ -88,8 +89,12 @@ def describe_expensive(notebook: Notebook, scope_body: list[ast.stmt], node: ast
         for kw in node.keywords
     ):
         return f"`{name}(...)` (pretrained weights download)"
-    if is_training_step(node) and method in ("train", "fit"):
+    if is_training_call(notebook, node):
         return f"`{func_text}()` (training)"
+    if is_trainer_construction(notebook, node) and keyword(node, "train_dataset") is not None:
+        return f"`{func_text}(...)` (prepares the training data)"
+    if isinstance(node.func, ast.Name) and node.func.id in pipeline_names(notebook):
+        return f"`{func_text}(...)` (a diffusion pipeline run)"
     if name in ("timeit.timeit", "timeit.repeat") or method in BENCHMARK_METHODS:
         return f"`{func_text}(...)` (benchmark)"
     last = (name.rsplit(".", 1)[-1] if name else method).lower()
@@ -97,8 +102,40 @@ def describe_expensive(notebook: Notebook, scope_body: list[ast.stmt], node: ast
         return f"`{func_text}(...)` (benchmark)"
     callee = calls_notebook_function(notebook, node)
     if callee and function_has(notebook, "expensive", callee, _has_direct_expensive):
-        return f"`{callee}()`, which runs expensive work"
+        return f"`{callee}()` (which runs expensive work)"
     return None
+
+
+def pipeline_names(notebook: Notebook) -> set[str]:
+    """Names bound to a diffusers pipeline: `pipe = StableDiffusionPipeline.from_pretrained(...)`
+    (and `pipe = pipe.to("cuda")`); calling one generates images on the GPU."""
+    if "pipeline_names" not in notebook.memo:
+        names: set[str] = set()
+        for _ in range(2):
+            for cell in notebook.parsed_cells:
+                for node in cell.nodes:
+                    if isinstance(node, ast.Assign) and _builds_pipeline(
+                        notebook, node.value, names
+                    ):
+                        names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        notebook.memo["pipeline_names"] = names
+    return notebook.memo["pipeline_names"]
+
+
+def _builds_pipeline(notebook: Notebook, value: ast.AST, known: set[str]) -> bool:
+    call = root_call(value)
+    if call is not None:
+        name = notebook.names.call_name(call) or ast.unparse(call.func)
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        if name.startswith("diffusers.") or ("Pipeline" in owner and "from_pretrained" in name):
+            return True
+    moved = (  # `pipe = pipe.to("cuda")` keeps the pipeline
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in ("to", "cuda", "half")
+    )
+    target = value.func.value if moved else None  # type: ignore[union-attr]
+    return isinstance(target, ast.Name) and target.id in known
 
 
 def _has_direct_expensive(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bool:

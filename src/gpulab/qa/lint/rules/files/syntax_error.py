@@ -12,9 +12,13 @@ class SyntaxErrorInFile(Rule):
 
     ## What it does
     Reported when the file as a whole does not parse (for example an unclosed bracket in
-    `app = marimo.App(` or between cells), at the line Python points to. A syntax error inside one
-    cell is marimo's own MB001 (unparsable-cells) instead: marimo keeps such a cell and the rest of
-    the notebook is still linted.
+    `app = marimo.App(` or between cells), at the line Python points to; also when marimo still
+    finds the cells but Python cannot run the file (a broken `app.run(` under
+    `if __name__ == "__main__":`). A syntax error inside one cell is marimo's own MB001
+    (unparsable-cells) instead, reported at the line of the error: marimo keeps such a cell and
+    the rest of the notebook is still linted. Code is parsed with the Python the notebook
+    declares (PEP 723 `requires-python`): an f-string that is valid from Python 3.12 on is not
+    a syntax error in a notebook that requires 3.12.
 
     ## Why it matters
     Nothing in the file can run or be checked; every other rule is silent on it.

@@ -27,7 +27,9 @@ class DelWithoutEmptyCache(Rule):
     ## What it does
     In a notebook that uses a GPU, flags `del` statements in code that talks about a device when
     nothing after them in the same scope (or in the same loop) calls `torch.cuda.empty_cache()`,
-    `gpulab.memory.release_memory()` or a notebook function that does.
+    `gpulab.memory.release_memory()` or a notebook function that does. Deleting a warm-up's
+    scratch tensors (`del _warmup_batch, _`, names with warm/tmp/temp/scratch/dummy) is not
+    reported: they are small, and the cache keeps their blocks for the steps that follow.
 
     ## Why it matters
     `del model` drops a Python reference; PyTorch's caching allocator keeps the freed blocks
@@ -62,7 +64,9 @@ class DelWithoutEmptyCache(Rule):
                     continue
                 releases = [node for node in scope.walk() if _releases_memory(notebook, node)]
                 for node in scope.walk():
-                    if isinstance(node, ast.Delete) and not _released_after(cell, node, releases):
+                    if not isinstance(node, ast.Delete) or _scratch_only(node):
+                        continue
+                    if not _released_after(cell, node, releases):
                         names = ", ".join(ast.unparse(target) for target in node.targets)
                         yield self.finding(
                             notebook,
@@ -72,6 +76,19 @@ class DelWithoutEmptyCache(Rule):
                             "cached; call `torch.cuda.empty_cache()` (after `gc.collect()`) so "
                             "the GPU memory is actually returned",
                         )
+
+
+SCRATCH_WORDS = ("warm", "tmp", "temp", "scratch", "dummy")
+
+
+def _scratch_only(node: ast.Delete) -> bool:
+    """`del _warmup_batch, _`: a warm-up's scratch tensors are small, and the cache keeps
+    their blocks for the steps that follow, which is what it is for."""
+    names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return len(names) == len(node.targets) and all(
+        name.strip("_") == "" or any(word in name.lower() for word in SCRATCH_WORDS)
+        for name in names
+    )
 
 
 def _releases_memory(notebook: Notebook, node: ast.AST) -> bool:

@@ -24,7 +24,8 @@ class GpuWithoutStop(Rule):
     - no gpulab gate (`gpulab.ui.require_gpu(...)`, `run_gate(...)`) or notebook function that
       calls `mo.stop`;
     - no CPU fallback around it: `if torch.cuda.is_available():`, `"cuda" if has_gpu else "cpu"`,
-      `if device.type == "cuda":`, `has_gpu and ...`;
+      `torch.cuda.Event(...) if device.type == "cuda" else None`, `has_gpu and ...`, or an
+      earlier `if not torch.cuda.is_available(): return` in the same function or loop;
     - no `try` that catches the no-GPU error (`RuntimeError`, `AssertionError` or broader).
 
     Safe calls such as `torch.cuda.is_available()`, `device_count()`, `manual_seed_all()` and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from gpulab.qa.lint.text import Text, markdown_texts
 _NUMBER = r"(?<![\w.{])\d+(?:\.\d+)?"
 SPEEDUP = re.compile(
     rf"{_NUMBER}(?:\s*(?:-|–|to)\s*\d+(?:\.\d+)?)?\s*[x×]\s*"
-    r"(?:faster|speed-?ups?|quicker|slower|higher throughput|more throughput|the (?:speed|throughput|performance))"
+    r"(?:faster|speed-?ups?|quicker|slower|higher throughput|more throughput"
+    r"|the (?:speed|throughput|performance)"
+    r"|(?:speed|performance|throughput)[- ](?:difference|gain|boost|improvement|increase|advantage))"
     rf"|speed-?up\s+of\s+(?:up\s+to\s+)?~?{_NUMBER}\s*[x×]"
     rf"|\bup\s+to\s+{_NUMBER}\s*[x×](?!\w)",
     re.IGNORECASE,
@@ -36,11 +39,22 @@ MACHINE_CLAIM = re.compile(
 )
 
 
+_LINK = re.compile(r"\]\(|https?://|www\.", re.IGNORECASE)
+
+
 def claims(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, claim) for each hard-coded speed-up, FLOPS figure or machine claim in `text`."""
+    """(offset, claim) for each hard-coded speed-up, FLOPS figure or machine claim in `text`,
+    except on a line that links to its source (a list of other notebooks, a cited figure)."""
     for pattern in (SPEEDUP, THROUGHPUT, MACHINE_CLAIM):
         for match in pattern.finditer(text):
-            yield match.start(), " ".join(match.group(0).split())
+            if not _LINK.search(line_around(text, match.start())):
+                yield match.start(), " ".join(match.group(0).split())
+
+
+def line_around(text: str, offset: int) -> str:
+    """The line of `text` that holds `offset`."""
+    end = text.find("\n", offset)
+    return text[text.rfind("\n", 0, offset) + 1 : end if end >= 0 else len(text)]
 
 
 class HardcodedClaim(Rule):
@@ -50,13 +64,18 @@ class HardcodedClaim(Rule):
     Scans literal prose (the module docstring and the literal text of `mo.md`, `mo.callout` and
     `mo.Html` strings, also when the string was first assigned to a name in the cell) for:
 
-    - speed-up claims: "8x faster", "2-3x speedup", "speedup of 5x", "up to 10x";
+    - speed-up claims: "8x faster", "2-3x speedup", "speedup of 5x", "up to 10x",
+      "8x speed difference", "3x performance gain";
     - throughput figures: "733 TFLOPS", "989 TOPS";
     - claims about the reader's hardware: "Your GPU (L40S, 44GB)", "running on an H100",
       "A100 (80 GB) detected".
 
     Interpolated values are not text: `mo.md(f"{speedup:.1f}x faster on {gpu_name}")` reports
-    what was measured and is fine.
+    what was measured and is fine; the literal strings an interpolation chooses between
+    (`{"see a 20x speedup" if ok else ""}`) are text. A claim on a line that links to its source
+    (a list of other notebooks, "Llama 7b 2x faster [notebook](https://...)") refers to other
+    material and is not reported. Each claim is reported on its own line, inside multi-line
+    and f-strings too.
 
     ## Why it matters
     Text such as "Your GPU (L40S, 44GB)" and "733 vs 91 TFLOPS -> 8x" tells every reader the
@@ -105,7 +124,19 @@ class HardcodedClaim(Rule):
 
     @staticmethod
     def _line(text: Text, part: str, offset: int) -> int:
-        """The file line of a claim: exact inside plain strings, the string's start otherwise."""
+        """The file line of a claim: found in the string's source (f-strings and concatenated
+        pieces keep their own lines), else counted inside a plain string."""
+        source = ast.get_source_segment(text.cell.code, text.node) if text.cell else None
+        snippet = part[offset:].split("\n", 1)[0].strip()[:40]
+        if source and snippet:
+            nth = part.count(snippet, 0, offset)
+            found = -1
+            for _ in range(nth + 1):
+                found = source.find(snippet, found + 1)
+                if found < 0:
+                    break
+            if found >= 0:
+                return text.file_line + source.count("\n", 0, found)
         if text.is_plain:
             return text.file_line + part.count("\n", 0, offset)
         return text.file_line

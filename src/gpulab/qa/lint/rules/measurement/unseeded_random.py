@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from gpulab.qa.lint.analysis import calls_notebook_function, function_has, position, walk_scope
 from gpulab.qa.lint.model import Cell, Finding, Notebook, Rule, Severity
 from gpulab.qa.lint.names import keyword, method_name
+from gpulab.qa.lint.work import is_training_step, is_wall_clock
 
 TORCH_DRAWS = {
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
@@ -93,11 +94,39 @@ def _seeds_something(notebook: Notebook, cell: Cell, body: list[ast.stmt]) -> bo
     return any(seeds(notebook, node) for node in walk_scope(body))
 
 
+def result_cells(notebook: Notebook) -> set[int]:
+    """Indexes of the cells whose numbers are meant to be reproduced: cells that train
+    (`.backward()`, `optimizer.step()`, `trainer.train()`) or time work (two clock reads,
+    `timeit`), and every cell they depend on. Random numbers anywhere else are demo data for a
+    plot, a widget or a simulation whose randomness is the point."""
+    if "result_cells" not in notebook.memo:
+        found: set[int] = set()
+        for cell in notebook.parsed_cells:
+            if _trains_or_times(notebook, cell):
+                found.add(cell.index)
+                found.update(c.index for c in notebook.ancestors_of(cell))
+        notebook.memo["result_cells"] = found
+    return notebook.memo["result_cells"]
+
+
+def _trains_or_times(notebook: Notebook, cell: Cell) -> bool:
+    clocks = 0
+    for node in cell.nodes:
+        if is_training_step(node):
+            return True
+        if is_wall_clock(notebook, node):
+            clocks += 1
+        elif notebook.names.call_name(node) in ("timeit.timeit", "timeit.repeat"):
+            return True
+    return clocks >= 2
+
+
 class UnseededRandom(Rule):
     """Random numbers drawn from a global generator that was never seeded.
 
     ## What it does
-    Flags draws from global generators (`torch.rand/randn/randint/randperm/normal/...`, in-place
+    In cells whose numbers are meant to be reproduced (a cell that trains a model or times work,
+    and the cells it depends on), flags draws from global generators (`torch.rand/randn/randint/randperm/normal/...`, in-place
     `tensor.normal_()`, `np.random.*` legacy functions, `random.*`, `cp.random.*`,
     `random_split` without a `generator=`, and `np.random.default_rng()` /
     `random.Random()` with no seed) when the generator was not seeded first: by
@@ -112,6 +141,9 @@ class UnseededRandom(Rule):
     Every run, every reviewer and every CI job sees different data, losses and "speed-ups", so
     no number in the notebook can be reproduced or compared, and a bug that shows once never
     shows again.
+
+    Random data for a plot, a widget or a simulation whose randomness is the point (a cell that
+    no training or timing depends on) is not reported.
 
     ## Example
     ```python
@@ -132,12 +164,17 @@ class UnseededRandom(Rule):
     summary = "Random numbers drawn from a global generator that was never seeded"
 
     def check(self, notebook: Notebook) -> Iterator[Finding]:
+        relevant = result_cells(notebook)
+        if not relevant:
+            return
         seeded_cells: dict[int, set[str]] = {
             cell.index: set().union(*(seeds(notebook, n) for n in cell.scope_nodes(cell.body)))
             for cell in notebook.parsed_cells
         }
         anywhere = set().union(*seeded_cells.values()) if seeded_cells else set()
         for cell in notebook.parsed_cells:
+            if cell.index not in relevant:
+                continue
             upstream = set().union(
                 *(seeded_cells[c.index] for c in notebook.parsed_cells if c.index < cell.index),
                 *(seeded_cells[c.index] for c in notebook.ancestors_of(cell)),

@@ -18,10 +18,14 @@ class UnsynchronizedTiming(Rule):
     `time.time`, `monotonic`, `timeit.default_timer`) that contain asynchronous GPU work (PyTorch
     ops on CUDA tensors or models, CuPy, a notebook function doing these, or a callable a
     benchmark helper was handed) when nothing after the last such op and before the second clock
-    read waits for the GPU: `torch.cuda.synchronize()`, any `.synchronize()`, or a device-to-host
-    read (`.item()`, `.cpu()`, `.numpy()`, `.tolist()`, `cp.asnumpy`). Code that times with CUDA
-    events (`torch.cuda.Event`, `elapsed_time`) is left alone; cuDF/cuML calls return when done
-    and need no sync.
+    read waits for the GPU: `torch.cuda.synchronize()`, any `.synchronize()` (a CUDA event's
+    too), a device-to-host read (`.item()`, `.cpu()`, `.numpy()`, `.tolist()`, `float(t)`,
+    `cp.asnumpy`), printing a GPU tensor, or a notebook function or method that does one of these
+    (`self.wait()` with `torch.cuda.synchronize()` inside). Code that times with CUDA events
+    (`torch.cuda.Event`, `elapsed_time`) is left alone; cuDF/cuML calls return when done and need
+    no sync. A value read back to the host (`epoch_loss += loss.item()`) is a plain number:
+    using it later is not GPU work. A clock difference used only as a timestamp (a
+    `{"timestamp": time.time() - t0}` sample of a monitoring timeline) is not a measurement.
 
     ## Why it matters
     CUDA kernels are queued and the Python call returns immediately. Without a sync the clock

@@ -10,7 +10,9 @@ from gpulab.qa.lint.rules.reactivity.loop_without_progress import LoopWithoutPro
 from gpulab.qa.lint.rules.reactivity.markdown_cell_rewritten import MarkdownCellRewritten
 from gpulab.qa.lint.rules.reactivity.on_change_handler import OnChangeHandler
 from gpulab.qa.lint.rules.reactivity.refresh_misuse import RefreshMisuse
+from gpulab.qa.lint.rules.reactivity.ui_element_without_value import UiElementWithoutValue
 from gpulab.qa.lint.rules.reactivity.ui_value_in_defining_cell import UiValueInDefiningCell
+from gpulab.qa.lint.rules.reactivity.undefined_name import UndefinedName
 from gpulab.qa.lint.rules.reactivity.ungated_expensive_work import UngatedExpensiveWork
 
 RULES: dict[str, type[Rule]] = {
@@ -22,4 +24,6 @@ RULES: dict[str, type[Rule]] = {
     "GL206": LoopWithoutProgress,
     "GL207": MarkdownCellRewritten,
     "GL208": CellNotInSavedForm,
+    "GL209": UndefinedName,
+    "GL210": UiElementWithoutValue,
 }

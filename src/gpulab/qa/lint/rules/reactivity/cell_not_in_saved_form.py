@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import difflib
 import re
 from collections.abc import Iterator
 
 from gpulab.qa.lint.model import Finding, Notebook, Rule, Severity
+from gpulab.qa.lint.names import literal_parts
 from gpulab.qa.lint.rules.reactivity.markdown_cell_rewritten import rewrite_problem
 
 # Where a cell starts in a notebook file: its decorator, or the setup block.
@@ -32,17 +35,67 @@ def _without_trailing_blanks(block: list[str]) -> list[str]:
     return block
 
 
-def first_difference(ours: list[str], saved: list[str]) -> tuple[int, str, str]:
-    """(index in `ours`, our line, the saved line) of the first line that differs."""
-    for index, (line, other) in enumerate(zip(ours, saved, strict=False)):
-        if line != other:
-            return index, line, other
-    index = min(len(ours), len(saved))
-    return (
-        min(index, len(ours) - 1),
-        ours[index] if index < len(ours) else "",
-        saved[index] if index < len(saved) else "",
+def first_difference(ours: list[str], saved: list[str]) -> tuple[int, str]:
+    """(index in `ours`, what the editor does there) for the first change saving makes."""
+    matcher = difflib.SequenceMatcher(a=ours, b=saved, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        at = min(i1, len(ours) - 1)
+        near = ours[at].strip() if ours else ""
+        added, removed = saved[j1:j2], ours[i1:i2]
+        if tag == "insert" and not any(line.strip() for line in added):
+            return at, f"a blank line is added before `{near}`"
+        if tag == "delete" and not any(line.strip() for line in removed):
+            after = ours[i2].strip() if i2 < len(ours) else ""
+            return at, f"the blank line before `{after}` is removed"
+        if tag == "replace" and [a.strip() for a in removed] == [b.strip() for b in added]:
+            return at, f"the spacing of `{near or removed[0].strip()}` is rewritten (whitespace)"
+        old = removed[0].strip() if removed else ""
+        new = added[0].strip() if added else ""
+        if not old:
+            return at, f"`{new}` is added before `{near}`"
+        return at, f"`{old}` becomes `{new}`" if new else f"`{old}` is removed"
+    return 0, "its layout changes"
+
+
+def sql_names(notebook: Notebook) -> set[str]:
+    """Words in the notebook's `mo.sql(...)` queries: tables a query reads from a Python
+    dataframe. Which of them marimo counts as a cell's inputs needs its SQL parser, which a
+    linter cannot assume, so `def`/`return` differences in these names are not reported."""
+    words: set[str] = set()
+    for cell in notebook.parsed_cells:
+        for node in cell.nodes:
+            if isinstance(node, ast.Call) and notebook.names.call_name(node) == "marimo.sql":
+                for arg in node.args[:1]:
+                    for part in literal_parts(arg):
+                        words.update(re.findall(r"[A-Za-z_]\w*", part))
+    return words
+
+
+def _signature_names(block: list[str]) -> tuple[list[str], set[str]]:
+    """The block without its `def` and final `return` lines, and the names those two list."""
+    def_at = next((i for i, line in enumerate(block) if line.lstrip().startswith("def ")), None)
+    return_at = next(
+        (i for i in range(len(block) - 1, -1, -1) if block[i].strip().startswith("return")), None
     )
+    if def_at is None or return_at is None or return_at <= def_at:
+        return block, set()
+    def_end = next((i for i in range(def_at, return_at) if block[i].rstrip().endswith(":")), def_at)
+    head = " ".join(block[def_at : def_end + 1])
+    tail = " ".join(block[return_at:])
+    names = set(re.findall(r"[A-Za-z_]\w*", head.split("(", 1)[-1])) | set(
+        re.findall(r"[A-Za-z_]\w*", tail.replace("return", " ", 1))
+    )
+    rest = block[:def_at] + block[def_end + 1 : return_at]
+    return rest, names
+
+
+def _differs_only_in_sql_names(block: list[str], saved: list[str], words: set[str]) -> bool:
+    ours_rest, ours_names = _signature_names(block)
+    saved_rest, saved_names = _signature_names(saved)
+    changed = ours_names ^ saved_names
+    return bool(words) and ours_rest == saved_rest and bool(changed) and changed <= words
 
 
 class CellNotInSavedForm(Rule):
@@ -77,7 +130,9 @@ class CellNotInSavedForm(Rule):
 
     ## Known problems
     Markdown cells whose rewrite breaks them are reported by GL207 (markdown-cell-rewritten).
-    Only `.py` notebooks are compared.
+    Only `.py` notebooks are compared. Which tables of an `mo.sql` query are a cell's inputs
+    takes marimo's SQL parser (an optional install), so a `def`/`return` that differs only in
+    names a query mentions is not reported.
     """
 
     code = "GL208"
@@ -92,12 +147,14 @@ class CellNotInSavedForm(Rule):
         if len(ours) != len(saved) or len(ours) != len(notebook.cells):
             return
         starts = _block_start_lines(notebook.source)
+        words = sql_names(notebook)
         rewritten = [
             (start, block, saved_block, cell.code)
             for cell, block, saved_block, start in zip(
                 notebook.cells, ours, saved, starts, strict=True
             )
             if _relaid_out(cell.code, block, saved_block)
+            and not _differs_only_in_sql_names(block, saved_block, words)
         ]
         if not rewritten:
             return
@@ -110,8 +167,7 @@ class CellNotInSavedForm(Rule):
         if markdown is not None:  # a Markdown cell: the editor's Markdown view lays it out anew
             index, change = min(2, len(block) - 1), markdown[1]
         else:
-            index, line, other = first_difference(block, saved_block)
-            change = f"`{line.strip()}` becomes `{other.strip()}`"
+            index, change = first_difference(block, saved_block)
         message = f"marimo's editor rewrites this cell when it saves the notebook{also}: {change}"
         yield self.file_finding(notebook, start + index, message)
 

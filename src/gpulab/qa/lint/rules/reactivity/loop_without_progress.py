@@ -37,6 +37,8 @@ def long_running(notebook: Notebook, scope: Scope, loop: ast.AST) -> str | None:
         return "training loop"
     if isinstance(loop, ast.For | ast.AsyncFor) and "epoch" in ast.unparse(loop.target).lower():
         return "epoch loop"
+    if _few_iterations(scope, loop):
+        return None  # three sample prompts: seconds, not minutes
     for node in walk_scope(loop.body):  # type: ignore[attr-defined]
         if isinstance(node, ast.Call):
             if method_name(node) == "generate":
@@ -44,6 +46,36 @@ def long_running(notebook: Notebook, scope: Scope, loop: ast.AST) -> str | None:
             if describe_expensive(notebook, scope.body, node):
                 return "loop of expensive calls"
     return None
+
+
+FEW = 5
+
+
+def _few_iterations(scope: Scope, loop: ast.AST) -> bool:
+    """A `for` over a literal of a handful of items (or a name the scope assigns one), or over
+    `range(n)` with a small literal `n`."""
+    iterable = getattr(loop, "iter", None)
+    if isinstance(iterable, ast.Name):
+        iterable = next(
+            (
+                node.value
+                for node in scope.walk()
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == iterable.id for t in node.targets)
+            ),
+            iterable,
+        )
+    if isinstance(iterable, ast.List | ast.Tuple | ast.Set):
+        return len(iterable.elts) <= FEW
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "range"
+        and len(iterable.args) == 1
+        and isinstance(iterable.args[0], ast.Constant)
+    ):
+        return isinstance(iterable.args[0].value, int) and iterable.args[0].value <= FEW
+    return False
 
 
 def reports_progress(notebook: Notebook, node: ast.AST) -> bool:
@@ -84,7 +116,8 @@ class LoopWithoutProgress(Rule):
 
     ## What it does
     Finds training loops (`.backward()`, `optimizer.step()`), epoch loops, generation loops
-    (`.generate(...)`) and loops of expensive calls that show no progress: the iterable is not
+    (`.generate(...)`) and loops of expensive calls (not over a handful of literal items, such
+    as three sample prompts) that show no progress: the iterable is not
     wrapped in `mo.status.progress_bar(...)`/`tqdm(...)`, the loop is not inside
     `with mo.status.spinner(...)`/`progress_bar(...)`, and its body neither prints, logs, calls
     `mo.output.*`, calls a progress/callback function, nor yields. A loop in a function counts as

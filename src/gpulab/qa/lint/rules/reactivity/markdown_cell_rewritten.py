@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -48,6 +49,7 @@ def shown_as_markdown(code: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def rewrite_problem(code: str) -> tuple[bool, str] | None:
     """(whether the rewrite breaks the cell, what the editor does) for a Markdown cell the editor
     rewrites on save; None when it keeps the cell as written."""

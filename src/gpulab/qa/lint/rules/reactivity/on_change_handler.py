@@ -27,22 +27,58 @@ def state_setters(notebook: Notebook) -> set[str]:
     return setters
 
 
-def _is_state_update(handler: ast.expr, setters: set[str]) -> bool:
-    """`set_x`, or `lambda v: set_x(...)`: marimo's documented way to sync state."""
-    if isinstance(handler, ast.Name):
-        return handler.id in setters
-    if isinstance(handler, ast.Lambda) and isinstance(handler.body, ast.Call):
-        func = handler.body.func
-        return isinstance(func, ast.Name) and func.id in setters
-    return False
+def _is_state_update(notebook: Notebook, handler: ast.expr, setters: set[str]) -> bool:
+    """`set_x`, `lambda v: set_x(...)`, or a small helper that only calls setters (directly or
+    through a lambda): marimo's documented way to sync state."""
+    if isinstance(handler, ast.Lambda):
+        handler = handler.body
+    if isinstance(handler, ast.Call):
+        handler = handler.func
+    return isinstance(handler, ast.Name) and _sets_state(notebook, handler.id, setters, set())
+
+
+def _sets_state(notebook: Notebook, name: str, setters: set[str], seen: set[str]) -> bool:
+    """Whether calling `name` only updates `mo.state`: it is a setter, or a notebook function
+    whose statements are setter calls (under `if`s, with `pass`/`return`)."""
+    if name in setters:
+        return True
+    if name in seen or name not in notebook.functions:
+        return False
+    body = notebook.functions[name][0].body
+    return _only_setter_calls(notebook, body, setters, seen | {name})
+
+
+def _only_setter_calls(
+    notebook: Notebook, body: list[ast.stmt], setters: set[str], seen: set[str]
+) -> bool:
+    for stmt in body:
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and stmt.value is None):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring
+        if isinstance(stmt, ast.If):
+            if not (
+                _only_setter_calls(notebook, stmt.body, setters, seen)
+                and _only_setter_calls(notebook, stmt.orelse, setters, seen)
+            ):
+                return False
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr | ast.Return) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+            return False
+        if not _sets_state(notebook, call.func.id, setters, seen):
+            return False
+    return True
 
 
 class OnChangeHandler(Rule):
     """`on_change=` callbacks on `mo.ui` elements instead of reactive cells.
 
     ## What it does
-    Flags `mo.ui.<element>(..., on_change=handler)` unless the handler is `None` or the setter of
-    an `mo.state` (`set_x` or `lambda v: set_x(v)`), which is marimo's documented use.
+    Flags `mo.ui.<element>(..., on_change=handler)` unless the handler is `None` or only updates
+    an `mo.state`, which is marimo's documented use: the setter itself (`set_x`), a lambda that
+    calls it (`lambda v: set_x(v)`), or a small notebook function that does nothing but call
+    setters (`lambda _: increment_index()` with `def increment_index(): set_index(...)`).
 
     ## Why it matters
     A callback runs outside marimo's dataflow graph: what it changes is invisible to the cells
@@ -80,7 +116,7 @@ class OnChangeHandler(Rule):
                 handler = keyword(node, "on_change")
                 if handler is None or (isinstance(handler, ast.Constant) and handler.value is None):
                     continue
-                if _is_state_update(handler, setters):
+                if _is_state_update(notebook, handler, setters):
                     continue
                 yield self.finding(
                     notebook,

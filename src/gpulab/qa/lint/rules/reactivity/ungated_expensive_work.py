@@ -15,9 +15,12 @@ class UngatedExpensiveWork(Rule):
 
     ## What it does
     Finds expensive work at the top level of a cell (training loops with `.backward()` or
-    `optimizer.step()`, `trainer.train()`, `*.from_pretrained(...)` and other model-weight
-    downloads (`hf_hub_download`, `snapshot_download`, `transformers.pipeline`,
-    `torch.hub.load`, torchvision `weights=`), timed benchmark loops, `timeit`/`do_bench`,
+    `optimizer.step()`; whole trainings: `trainer.train()` (transformers, TRL), building an
+    `SFTTrainer`/`Trainer` on a dataset, Lightning's `trainer.fit(model)`, Keras's
+    `model.fit(..., epochs=...)`, ultralytics' `YOLO(...).train(data=..., epochs=...)`;
+    `*.from_pretrained(...)` and other model-weight downloads (`hf_hub_download`,
+    `snapshot_download`, `transformers.pipeline`, `torch.hub.load`, torchvision `weights=`);
+    runs of a diffusers pipeline (`pipe(prompt)`); timed benchmark loops, `timeit`/`do_bench`;
     notebook functions that do these) when nothing gates it:
 
     - no `mo.stop(...)` earlier in the cell and no cell it depends on that can stop (for example
@@ -28,7 +31,8 @@ class UngatedExpensiveWork(Rule):
     - the cell is not disabled.
 
     A stop that only checks for a GPU (`mo.stop(not torch.cuda.is_available())`,
-    `require_gpu()`) does not count: on a GPU machine it stops nothing.
+    `require_gpu()`) does not count: on a GPU machine it stops nothing. A scikit-learn
+    `fit(X, y)` and `model.train()` (a mode switch) are not expensive work.
 
     ## Why it matters
     marimo runs every cell when a notebook opens and re-runs dependents whenever an input
