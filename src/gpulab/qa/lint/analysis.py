@@ -105,19 +105,13 @@ def function_has(
 
     `direct` looks at one body without following calls; this follows them, once per function.
     """
-    memo: dict[str, bool] = notebook.memo.setdefault(f"function:{key}", {})
-    if name in memo:
-        return memo[name]
-    memo[name] = False  # recursion guard
-    node, cell = notebook.functions[name]
-    result = direct(notebook, cell, node.body) or any(
-        function_has(notebook, key, callee, direct)
-        for callee in filter(
-            None, (calls_notebook_function(notebook, n) for n in walk_scope(node.body))
-        )
-    )
-    memo[name] = result
-    return result
+
+    def through_calls(body: list[ast.stmt]) -> bool:
+        callees = filter(None, (calls_notebook_function(notebook, n) for n in walk_scope(body)))
+        return any(function_has(notebook, key, callee, direct) for callee in callees)
+
+    definitions = [notebook.functions[name]]
+    return _memoised(notebook, f"function:{key}", name, definitions, direct, through_calls)
 
 
 def calls_notebook_method(notebook: Notebook, node: ast.AST) -> str | None:
@@ -139,15 +133,30 @@ def method_has(
 ) -> bool:
     """Whether some notebook method called `name` has a property itself or through the methods
     and functions it calls (`self.step()`, `helper()`), like `function_has` for functions."""
-    memo: dict[str, bool] = notebook.memo.setdefault(f"method:{key}", {})
+
+    def through_calls(body: list[ast.stmt]) -> bool:
+        return _callees_have(notebook, key, body, direct)
+
+    definitions = notebook.methods.get(name, [])
+    return _memoised(notebook, f"method:{key}", name, definitions, direct, through_calls)
+
+
+def _memoised(
+    notebook: Notebook,
+    memo_key: str,
+    name: str,
+    definitions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Cell]],
+    direct: Callable[[Notebook, Cell, list[ast.stmt]], bool],
+    through_calls: Callable[[list[ast.stmt]], bool],
+) -> bool:
+    """`direct` or `through_calls` on any definition of `name`, computed once per notebook."""
+    memo: dict[str, bool] = notebook.memo.setdefault(memo_key, {})
     if name in memo:
         return memo[name]
     memo[name] = False  # recursion guard
-    result = False
-    for node, cell in notebook.methods.get(name, []):
-        if direct(notebook, cell, node.body) or _callees_have(notebook, key, node.body, direct):
-            result = True
-            break
+    result = any(
+        direct(notebook, cell, node.body) or through_calls(node.body) for node, cell in definitions
+    )
     memo[name] = result
     return result
 
