@@ -24,36 +24,39 @@ _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Random-weight architectures: real shapes, no download. SmolLM2-135M's hyperparameters as in its
 # config.json (and the GGUF's metadata, which says rope theta 100000).
-RANDOM_ARCHITECTURES: dict[str, dict[str, Any]] = {
-    "smollm2-135m": dict(
+_LLAMA_SHAPES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads")
+
+
+def _llama(tokenizer: str, shape: tuple[int, int, int, int], **settings: Any) -> dict[str, Any]:
+    """A Llama-family entry: its tokenizer, (hidden, layers, heads, kv heads), the rest."""
+    return dict(
         family="llama",
-        tokenizer="smollm2",
-        hidden_size=576,
-        num_hidden_layers=30,
-        num_attention_heads=9,
-        num_key_value_heads=3,
-        intermediate_size=1536,
+        tokenizer=tokenizer,
+        **dict(zip(_LLAMA_SHAPES, shape, strict=True)),
         tie_word_embeddings=True,
+        rms_norm_eps=1e-5,
+        **settings,
+    )
+
+
+RANDOM_ARCHITECTURES: dict[str, dict[str, Any]] = {
+    "smollm2-135m": _llama(
+        "smollm2",
+        (576, 30, 9, 3),
+        intermediate_size=1536,
         rope_theta=100000.0,
         max_position_embeddings=8192,
-        rms_norm_eps=1e-5,
     ),
     # Tiny models for CPU smoke runs use a byte-level tokenizer (259 tokens): with a 49k vocabulary
     # the output projection would be nearly all of their compute. Their init is 10x the usual
     # 0.02 because the frozen random head of a 64-wide model could otherwise only express logits
     # within about +-1 of uniform, and LoRA would have nothing to move.
-    "tiny-llama": dict(
-        family="llama",
-        tokenizer="bytes",
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+    "tiny-llama": _llama(
+        "bytes",
+        (64, 2, 4, 2),
         intermediate_size=128,
-        tie_word_embeddings=True,
         rope_theta=10000.0,
         max_position_embeddings=2048,
-        rms_norm_eps=1e-5,
         initializer_range=0.2,
     ),
     "tiny-gpt2": dict(
