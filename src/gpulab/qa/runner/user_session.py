@@ -112,7 +112,8 @@ def use_notebook(
         try:
             problem = wait_healthy(server, port, time.monotonic() + 60)
             if problem:
-                result.errors.append(problem)
+                said = log_path.read_text(encoding="utf-8", errors="replace").replace(token, "***")
+                result.errors.append(f"{problem}: {said.strip()[-400:]}")
             else:
                 url = f"http://127.0.0.1:{port}/?file={copy.name}&access_token={token}"
                 with sync_playwright() as playwright:
@@ -136,8 +137,11 @@ def use_notebook(
 
 def _serve(folder: Path, port: int, token: str, tmp: Path) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = tmp / "serve.log"
+    token_file = tmp / "token"  # a 0600 file, as a deployment passes it: never in argv
+    token_file.write_text(token)
+    token_file.chmod(0o600)
     command = [sys.executable, "-m", "gpulab.cli", "serve", "--dir", str(folder)]
-    command += ["--port", str(port), "--token", token, "--mode", "edit"]
+    command += ["--port", str(port), "--token-file", str(token_file), "--mode", "edit"]
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             command,
