@@ -24,6 +24,7 @@ from gpulab.qa.lint.analysis import (
 from gpulab.qa.lint.dataflow import scope_values
 from gpulab.qa.lint.gpu import (
     GPU_MODULES,
+    HOST_READ_METHODS,
     HOST_SYNCHRONOUS_MODULES,
     device_nodes,
     gpu_values,
@@ -36,18 +37,7 @@ from gpulab.qa.lint.names import method_name
 from gpulab.qa.lint.work import is_wall_clock
 
 # Calls that wait for queued GPU work: explicit synchronisation and device-to-host reads.
-SYNC_METHODS = {
-    "synchronize",
-    "item",
-    "cpu",
-    "numpy",
-    "tolist",
-    "asnumpy",
-    "to_pandas",
-    "to_numpy",
-    "block_until_ready",
-    "elapsed_time",
-}
+SYNC_METHODS = HOST_READ_METHODS | {"synchronize", "elapsed_time"}
 # Methods of Python containers: `results.append(out)` stores a reference, it computes nothing.
 CONTAINER_METHODS = {"append", "extend", "insert", "appendleft", "put", "put_nowait"}
 # torch calls that do not launch device work.
