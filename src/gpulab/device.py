@@ -117,7 +117,21 @@ def probe(use_torch: bool = True) -> SystemInfo:
             info.cuda_available = bool(torch.cuda.is_available())
             if info.cuda_available:
                 _fill_from_torch(info, torch)
+                _apply_memory_budget(info)
     return info
+
+
+def _apply_memory_budget(info: SystemInfo) -> None:
+    """Under a memory budget the card reports the budget as its memory (gpulab.memory_budget)."""
+    from gpulab import memory_budget
+
+    for gpu in info.gpus:
+        budget = memory_budget.active(gpu.index)
+        if budget is None:
+            continue
+        free, total = memory_budget.free_and_total(gpu.index)
+        gpu.memory_total_mib = total / 2**20
+        gpu.memory_free_mib = free / 2**20
 
 
 def _import_torch() -> Any:
@@ -172,7 +186,7 @@ def _fill_from_torch(info: SystemInfo, torch: Any) -> None:
             gpu.compute_capability = gpu.compute_capability or capability
             gpu.architecture = architecture_name(gpu.compute_capability)
             continue
-        free, total = torch.cuda.mem_get_info(index)
+        free, total = torch.cuda.mem_get_info(index)  # the budget is applied after the inventory
         info.gpus.append(
             GpuInfo(
                 index=index,

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gpulab import memory_budget
+
 MIB = 2**20
 
 DEFAULT_SUGGESTIONS = (
@@ -79,7 +81,7 @@ def _free_and_total_mib(device: Any) -> tuple[float | None, float | None]:
 
     if not torch.cuda.is_available():
         return None, None
-    free, total = torch.cuda.mem_get_info(device)
+    free, total = memory_budget.free_and_total(device)
     return free / MIB, total / MIB
 
 

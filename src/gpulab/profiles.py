@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 
+from gpulab import memory_budget
 from gpulab.errors import UsageError
 
 SMOKE = "smoke"
@@ -59,6 +60,7 @@ class Profile:
     args: dict[str, Any] = field(default_factory=dict)
     source: str = "default"  # where the name came from: "notebook args", ENV_VAR or "default"
     interactive: bool = False  # a browser is attached (marimo edit / run): buttons can be pressed
+    memory_budget: int | None = None  # bytes this process may use on the GPU (gpulab.memory_budget)
 
     @property
     def smoke(self) -> bool:
@@ -80,7 +82,10 @@ class Profile:
 
     def describe(self) -> str:
         """One line for a notebook's header: the profile, what it means, where it came from."""
-        return f"Profile **{self.name}** ({MEANINGS[self.name]}; from {self.source})"
+        line = f"Profile **{self.name}** ({MEANINGS[self.name]}; from {self.source})"
+        if self.memory_budget:
+            line += f", GPU memory budget **{self.memory_budget / 2**30:.1f} GiB**"
+        return line
 
 
 def default_for_this_machine() -> str:
@@ -119,6 +124,13 @@ def read_profile(default: str = FULL) -> Profile:
             name, source = SMOKE, "pytest"
     interactive = mo.app_meta().mode in ("edit", "run")
     try:
-        return Profile(name=check(name), args=args, source=source, interactive=interactive)
+        budget = memory_budget.apply(memory_budget.requested(args))
+        return Profile(
+            name=check(name),
+            args=args,
+            source=source,
+            interactive=interactive,
+            memory_budget=budget.bytes if budget else None,
+        )
     except UsageError as err:
         raise ValueError(str(err)) from None

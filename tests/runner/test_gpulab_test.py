@@ -223,3 +223,58 @@ def test_extra_arguments_reach_the_notebook(
     notebook.write_text(ARG_NOTEBOOK)
     run = gpulab_test(*extra, str(notebook), report_dir=tmp_path / "report")
     assert run.rows["needs_model.py"]["status"] == status
+
+
+BUDGET_NOTEBOOK = """import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import os
+
+    from gpulab.memory_budget import ENV_VAR, parse_size
+
+    seen = parse_size(os.environ[ENV_VAR])
+    assert seen == 22 * 2**30, f"the budget the notebook saw was {seen}"
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+
+
+def test_a_memory_budget_reaches_the_notebook_and_names_its_column(
+    gpulab_test: GpulabTest, tmp_path: Path
+) -> None:
+    notebook = tmp_path / "budget.py"
+    notebook.write_text(BUDGET_NOTEBOOK)
+    run = gpulab_test("--memory-budget", "22GiB", str(notebook), report_dir=tmp_path / "report")
+    row = run.rows["budget.py"]
+    assert row["status"] == "pass", run.stdout
+    assert row["memory_budget_mib"] == 22 * 1024
+    assert row["device"].endswith(" as 24 GiB (budget 22.0 GiB)")
+    assert "as 24 GiB (budget 22.0 GiB) · smoke" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_a_malformed_memory_budget_is_refused_before_anything_runs(
+    gpulab_test: GpulabTest, tmp_path: Path
+) -> None:
+    notebook = tmp_path / "budget.py"
+    notebook.write_text(BUDGET_NOTEBOOK)
+    run = gpulab_test("--memory-budget", "lots", str(notebook), report_dir=tmp_path / "report")
+    assert run.returncode == 2
+    assert "not a size" in run.stderr
+    assert not (tmp_path / "report" / "report.json").exists()
+
+
+def test_a_budget_larger_than_the_gpu_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpulab.errors import UsageError
+    from gpulab.qa.runner import cli
+
+    monkeypatch.setattr(cli, "_gpu_total_bytes", lambda: 80 * 2**30)  # an 80 GiB card's NVML read
+    assert cli.budget_for_run(22 * 2**30)[0] == 22 * 2**30
+    with pytest.raises(UsageError, match=r"larger than this GPU \(80.0 GiB\)"):
+        cli.budget_for_run(141 * 2**30)

@@ -74,3 +74,12 @@ def test_a_report_json_of_another_shape_is_refused(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text('[{"name": "x"}]')
     with pytest.raises(UsageError, match="not a gpulab test report"):
         report.load(tmp_path)
+
+
+def test_a_budget_run_shows_its_peak_against_the_budget_and_flags_going_over() -> None:
+    column = "H200 as 24 GiB (budget 22.0 GiB)"
+    within = row("a.py", column, "full", peak_gpu_mib=20000.0, memory_budget_mib=22528.0)
+    over = row("b.py", column, "full", peak_gpu_mib=23000.0, memory_budget_mib=22528.0)
+    text = report.render_markdown([within, over])
+    assert "20000 of 22528 MiB)" in text
+    assert "23000 of 22528 MiB **over budget**" in text

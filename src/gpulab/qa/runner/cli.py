@@ -1,6 +1,7 @@
 """`gpulab test`: run notebooks headless, one process group each, and write a merged report.
 
     gpulab test [PATHS] --profile smoke|full [--timeout S] [--report DIR] [--browser]
+                [--memory-budget 22GiB]
 
 Every cell runs with the profile's CLI args (see gpulab.profiles.NOTEBOOK_ARGS), so run-button gates open.
 Exit 0 when nothing failed or timed out, 1 otherwise, 2 for bad input.
@@ -15,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from gpulab import profiles
+from gpulab import memory_budget, profiles
 from gpulab.errors import UsageError
 from gpulab.qa.discovery import discover
 from gpulab.qa.runner import report
@@ -43,6 +44,13 @@ def _notebook_arg(text: str) -> str:
             f"invalid --arg {text!r}: expected KEY=VALUE (KEY a name other than profile/smoke)"
         )
     return f"--{key}={value}"
+
+
+def _budget(text: str) -> int:
+    try:
+        return memory_budget.parse_size(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="extra notebook argument, e.g. --arg model=random:smollm2-135m (repeatable)",
+    )
+    parser.add_argument(
+        "--memory-budget",
+        type=_budget,
+        metavar="SIZE",
+        help="cap each notebook's GPU memory, e.g. 22GiB to stand in for a 24 GiB card "
+        f"(sets ${memory_budget.ENV_VAR}; notebooks size themselves from it)",
     )
     parser.add_argument(
         "--browser",
@@ -118,10 +133,36 @@ def _device() -> str:
     return probe(use_torch=False).device_label
 
 
+def _gpu_total_bytes() -> int | None:
+    """The first GPU's memory from NVML (no CUDA context in the runner), None without a GPU."""
+    from gpulab import nvml
+
+    if not nvml.ensure() or nvml.device_count() == 0:
+        return None
+    return int(nvml.module().nvmlDeviceGetMemoryInfo(nvml.handle(0)).total)
+
+
+def budget_for_run(requested: int | None) -> tuple[int | None, str]:
+    """The budget (bytes) and the column suffix, refusing a budget larger than the GPU."""
+    size = requested if requested is not None else memory_budget.requested()
+    if size is None:
+        return None, ""
+    total = _gpu_total_bytes()
+    if total is not None and size > total:
+        raise UsageError(
+            f"--memory-budget {memory_budget.format_size(size)} is larger than this GPU "
+            f"({memory_budget.format_size(total)})"
+        )
+    suffix = f" as {memory_budget.card_class(size)} (budget {memory_budget.format_size(size)})"
+    return size, suffix
+
+
 def _line(result: NotebookResult) -> str:
     figures = f"{result.seconds:7.1f}s"
     if result.peak_gpu_mib is not None:
         figures += f"  {result.peak_gpu_mib:8.0f} MiB"
+    if result.memory_budget_mib is not None:
+        figures += f" of {result.memory_budget_mib:.0f} MiB budget"
     if result.first_render_s is not None:
         figures += f"  render {result.first_render_s:.1f}s"
     text = f"{result.status.upper():8} {figures}  {result.notebook}"
@@ -155,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
 
         ensure_available()
     timeout = args.timeout or DEFAULT_TIMEOUT[args.profile]
-    device = _device()
+    budget, suffix = budget_for_run(args.memory_budget)
+    device = _device() + suffix
     print(f"gpulab test: {len(notebooks)} notebook(s), profile {args.profile}, on {device}")
     results: list[NotebookResult] = []
     start = time.monotonic()
@@ -168,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
             label=_label(path),
             log_dir=args.report / "logs",
             extra_args=tuple(args.notebook_args),
+            memory_budget=budget,
         )
         if result.log:
             result.log = os.path.relpath(result.log, args.report)

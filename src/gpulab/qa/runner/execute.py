@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from gpulab import memory_budget as memory_budget_env
 from gpulab import nvml, profiles
 from gpulab.qa.runner.outcome import TIMEOUT, CellError, CellStatus, Verdict, classify
 from gpulab.telemetry import gpu_memory_by_pid
@@ -49,6 +50,7 @@ class NotebookResult:
     ran_at: str = ""
     first_render_s: float | None = None
     screenshot: str | None = None
+    memory_budget_mib: float | None = None  # the GPU memory cap the run was under, if any
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +95,7 @@ def run_notebook(
     label: str,
     log_dir: Path,
     extra_args: tuple[str, ...] = (),
+    memory_budget: int | None = None,
 ) -> NotebookResult:
     """Execute `path` headless with the profile's CLI args; never raises for the notebook's faults."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -106,9 +109,13 @@ def run_notebook(
         out = Path(tmp) / "cells.json"
         command = [sys.executable, "-m", "gpulab.qa.runner.child", str(path), str(out)]
         command += [*profiles.NOTEBOOK_ARGS[profile], *extra_args]
+        env = dict(os.environ)
+        if memory_budget is not None:
+            env[memory_budget_env.ENV_VAR] = f"{memory_budget}B"
         start = time.monotonic()
         process = subprocess.Popen(
             command,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,  # a file, not a pipe: a pipe nobody reads blocks the child when full
             stderr=subprocess.STDOUT,
@@ -151,4 +158,5 @@ def run_notebook(
         cells=verdict.cells,
         log=str(log_path),
         ran_at=ran_at,
+        memory_budget_mib=None if memory_budget is None else round(memory_budget / 2**20, 1),
     )

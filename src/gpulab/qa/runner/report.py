@@ -57,8 +57,12 @@ def _cell_text(entry: dict[str, Any]) -> str:
     elif status == "skipped" and entry.get("reason"):
         parts.append(_short(entry["reason"], 60))
     figures = [f"{entry['seconds']:.1f} s"]
-    if entry.get("peak_gpu_mib") is not None:
-        figures.append(f"{entry['peak_gpu_mib']:.0f} MiB")
+    peak, budget = entry.get("peak_gpu_mib"), entry.get("memory_budget_mib")
+    if peak is not None and budget is not None:
+        over = " **over budget**" if peak > budget else ""
+        figures.append(f"{peak:.0f} of {budget:.0f} MiB{over}")
+    elif peak is not None:
+        figures.append(f"{peak:.0f} MiB")
     if entry.get("first_render_s") is not None:
         figures.append(f"render {entry['first_render_s']:.1f} s")
     return _escape(": ".join(parts) + " (" + ", ".join(figures) + ")")
@@ -86,7 +90,10 @@ def render_markdown(entries: list[dict[str, Any]]) -> str:
         "Written by `gpulab test` (docs/gpu-testing.md). Each run merges its rows into "
         "report.json, so CPU CI and GPU runs sit side by side. Figures: wall time of the "
         "notebook's process, peak GPU memory of its processes (NVML; absent where there is no "
-        "GPU), time to first render in headless Chromium (with `--browser`).",
+        'GPU), time to first render in headless Chromium (with `--browser`). A column "as 24 GiB '
+        "(budget 22.0 GiB)\" ran under `--memory-budget`: the process's GPU memory capped, the "
+        "notebook sizing itself from the budget; its peak is shown against the budget (NVML "
+        "counts the CUDA context too).",
         "",
         "| notebook | " + " | ".join(_escape(column) for column in columns) + " |",
         "|---" * (len(columns) + 1) + "|",

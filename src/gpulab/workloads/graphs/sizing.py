@@ -1,4 +1,4 @@
-"""How large a graph fits: edges from free GPU memory (`torch.cuda.mem_get_info`) and host memory.
+"""How large a graph fits: edges from free GPU memory (`gpulab.memory_budget.free_and_total`) and host memory.
 
 Our engine's working set per undirected edge, on its device: the raw generated stream and its
 sort while deduplicating (int64 keys, both directions), then the CSR (two int32 entries per edge),
@@ -106,9 +106,9 @@ def _resolve(device: Any) -> str:
 
 
 def _gpu_free(device: str) -> int:
-    import torch
+    from gpulab.memory_budget import free_and_total
 
-    free, _total = torch.cuda.mem_get_info(torch.device(device))
+    free, _total = free_and_total(device)
     return int(free)
 
 
