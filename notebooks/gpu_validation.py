@@ -8,14 +8,15 @@
 """GPU validation: inventory, live telemetry, benchmarks against the datasheet, and a safe stress test.
 
 The first notebook to open on a new GPU machine: what is installed and how it is wired, is every GPU
-healthy, does it reach the speed its datasheet promises, and does it stay correct and cool under a
-sustained load. It installs nothing, compiles nothing, and only ever stops the one process it
+healthy, does it reach the speed its datasheet promises (in a burst, and sustained at the clock its
+power limit lets it hold), and does it stay correct and cool under a sustained load. It installs nothing, compiles nothing, and only ever stops the one process it
 started.
 
 Requirements: any NVIDIA GPU for the GPU sections (the full profile's largest matmuls need about
 3 GiB free; fp8 needs compute capability 8.9+, bf16/tf32 8.0+). Without a GPU the inventory says so,
 and the CPU parts (CPU matmul and memory copy, the stress mechanics on a CPU load) still run; the
-smoke profile runs everything in seconds on a CPU.
+smoke profile runs everything in seconds on a CPU. The full profile times every format at sizes up
+to 16384³, then each format at 8192³ as a burst and over 5 s sustained.
 Dependencies: gpulab core only (marimo, torch, nvidia-ml-py, altair, psutil).
 """
 
@@ -100,6 +101,11 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             "Run benchmarks",
             "times a matmul in each chosen format and size, the device memory copy, the "
             "host↔device transfers and a CPU matmul as the peer, with a progress bar",
+        ),
+        (
+            "Measure burst and sustained",
+            "per chosen format: a burst of products after a short rest, then seconds of products "
+            "back to back, each with the SM clock and power it ran at",
         ),
         (
             "Start stress",
@@ -367,6 +373,100 @@ def _(bench_summary, gv, mo):
         "nothing else is using the GPU (`gpulab monitor`)."
     )
     mo.md(_text if bench_summary is not None else "")
+    return
+
+
+@app.cell
+def _(mo):
+    mo.md(r"""
+    ### Burst and sustained: the rate at the clock the GPU actually held
+
+    A datasheet peak is SMs × FLOP per clock per SM × the boost clock. Under a dense tensor-core
+    load a power-capped board (700 W on an H100 or H200 SXM) pulls its SM clock down within a
+    fraction of a second, so one figure cannot answer both *how fast is it* and *is it healthy*.
+    This step measures each format at one size twice: a **burst** (a few products after a short
+    warm-up and a rest that lets the board's power average fall back: the datasheet's
+    situation) and **sustained** (products back to back for several seconds: what a training job
+    gets). NVML is read every few milliseconds during each; the efficiency column divides the
+    rate by the peak *at the median clock of that window*. A sustained rate well below the
+    datasheet but close to its own clock's peak is a healthy GPU at its power limit; one well
+    below its clock's peak is not.
+    """)
+    return
+
+
+@app.cell
+def _(gv, mo, profile):
+    burst_defaults = gv.BurstConfig.for_profile(profile.name)
+    burst_dtypes = mo.ui.multiselect(
+        options=list(gv.DTYPES), value=list(burst_defaults.dtypes), label="Formats"
+    )
+    burst_seconds = mo.ui.slider(
+        start=0.2 if profile.smoke else 1.0,
+        stop=30.0,
+        step=0.2 if profile.smoke else 1.0,
+        value=burst_defaults.sustained_s,
+        label="Sustained window (s)",
+        show_value=True,
+    )
+    burst_button = mo.ui.run_button(label="Measure burst and sustained", kind="success")
+    mo.hstack([burst_dtypes, burst_seconds, burst_button], justify="start", wrap=True)
+    return burst_button, burst_defaults, burst_dtypes, burst_seconds
+
+
+@app.cell
+def _(burst_dtypes, mo):
+    _text = "**Nothing to run yet**: choose at least one format for the burst."
+    mo.callout(mo.md(_text), kind="warn") if not burst_dtypes.value else mo.md("")
+    return
+
+
+@app.cell
+def _(mo):
+    get_burst, set_burst = mo.state(None)
+    return get_burst, set_burst
+
+
+@app.cell
+def _(
+    bench_device,
+    burst_button,
+    burst_defaults,
+    burst_dtypes,
+    burst_seconds,
+    gpu_step,
+    gv,
+    profile,
+    replace,
+    run_gate,
+    set_burst,
+    work_progress,
+):
+    run_gate(burst_button, profile, "the burst and sustained matmuls")
+    with gpu_step("the burst and sustained matmuls", results_kept=True):
+        _config = replace(
+            burst_defaults,
+            dtypes=tuple(burst_dtypes.value),
+            sustained_s=float(burst_seconds.value),
+        )
+        _sheet = gv.peaks_for(bench_device.value).datasheet
+        with work_progress("Burst and sustained", total=2 * len(_config.dtypes)) as _bar:
+            _bursts = gv.run_burst(_config, bench_device.value, _sheet, progress=_bar)
+        set_burst((bench_device.value, _bursts))
+    return
+
+
+@app.cell
+def _(get_burst, gv, mo):
+    _last = get_burst()
+    _rows = gv.burst_rows(_last[1]) if _last else []
+    _title = (
+        f"#### Burst and sustained on `{_last[0]}`"
+        if _last
+        else "_No burst results yet: press **Measure burst and sustained**._"
+    )
+    _table = mo.ui.table(_rows, selection=None) if _rows else mo.md("")
+    mo.vstack([mo.md(_title), _table, mo.md(gv.burst_meaning(_last[1]) if _last else "")])
     return
 
 

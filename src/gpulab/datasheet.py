@@ -47,7 +47,10 @@ _DTYPE_ALIASES = {
 # (pattern matched against the name NVML/torch report, datasheet). Order matters: the first match
 # wins, so more specific names (H100 NVL, A100 80GB PCIe) come before general ones.
 _TABLE: list[tuple[str, Datasheet]] = [
+    # GB200: one Blackwell GPU of the superchip (NVIDIA quotes the pair; these are halves, dense).
+    (r"\bGB200\b", Datasheet("GB200", 90.0, 1250.0, 2500.0, 2500.0, 5000.0, 8000.0, 186)),
     (r"\bB200\b", Datasheet("B200", 75.0, 1100.0, 2250.0, 2250.0, 4500.0, 8000.0, 180)),
+    (r"\bH200\b.*\bNVL\b", Datasheet("H200 NVL", 60.0, 417.5, 835.5, 835.5, 1670.5, 4800.0, 141)),
     (r"\bH200\b", Datasheet("H200 SXM", 67.0, 494.5, 989.4, 989.4, 1978.9, 4800.0, 141)),
     (r"\bH100\b.*\bNVL\b", Datasheet("H100 NVL", 60.0, 417.5, 835.5, 835.5, 1670.5, 3900.0, 94)),
     (r"\bH100\b.*\bPCIe\b", Datasheet("H100 PCIe", 51.0, 378.0, 756.0, 756.0, 1513.0, 2000.0, 80)),

@@ -300,6 +300,7 @@ class ClockReport:
     power_limit_w: float | None  # the enforced board power limit
     slowdown_reasons: list[str]  # SLOWDOWN_REASONS seen (idle and settings left out)
     samples: int
+    power_median_w: float | None = None  # median board power over the samples
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -341,6 +342,7 @@ def clock_report(
         power_limit_w=ceilings[1],
         slowdown_reasons=[r for r in stats.throttle_reasons_seen if r in SLOWDOWN_REASONS],
         samples=len(samples),
+        power_median_w=stats.power_w.p50,
     )
 
 

@@ -1,7 +1,10 @@
 """GPU validation: bf16 matmul TFLOPS (fp32 on CPU) vs a CPU torch matmul, bandwidths vs datasheet.
 
 Runs the measurements of `notebooks/gpu_validation.py` (`gpulab.workloads.gpu_validation`), at
-the sizes `ValidationConfig.for_profile` gives the notebook, on the first CUDA device: matmul
+the sizes `ValidationConfig.for_profile` and `BurstConfig.for_profile` give the notebook, on the
+first CUDA device: first each format's burst (a few products after a rest) and sustained rate
+(seconds back to back) at one size, each with its SM clock, power and the peak at that clock; the
+headline is the bf16 burst, with its % of the datasheet and the sustained rate beside it. Then matmul
 TFLOPS per dtype and size, device memory copy, host<->device transfers pinned and pageable, and
 the CPU peer, each as % of its ceiling where one is known. The headline is the best size's median
 bf16 rate; the peer is what the same machine's CPU does with torch. Without a CUDA GPU the headline
@@ -18,6 +21,8 @@ from gpulab.bench import BenchResult
 from gpulab.device import torch_device
 from gpulab.workloads.gpu_validation import (
     BandwidthResult,
+    BurstConfig,
+    BurstSustained,
     MatmulResult,
     Peaks,
     Result,
@@ -25,6 +30,7 @@ from gpulab.workloads.gpu_validation import (
     ValidationSummary,
     peaks_for,
     rate_spread,
+    run_burst,
     run_validation,
     summarise,
 )
@@ -45,25 +51,51 @@ NO_GPU_RATIO = (
 
 def run(profile: str) -> BenchResult:
     config = ValidationConfig.for_profile(profile)
+    burst_config = BurstConfig.for_profile(profile)
     device = torch_device()
     peaks = peaks_for(device)
+    # The burst pair first, on a GPU no sweep has heated yet.
+    bursts = run_burst(burst_config, device, peaks.datasheet)
     results = run_validation(config, device, peaks)
     summary = summarise(results)
     on_gpu = device.type == "cuda"
     headline = "bf16" if on_gpu and "bf16" in summary.best_matmul else "fp32"
     best = summary.best_matmul[headline]
+    burst = next((b for b in bursts if b.dtype == headline and b.burst), None)
     cpu = summary.cpu_matmul
-    if best.tflops is None or cpu is None or cpu.tflops is None:
-        raise RuntimeError("the headline matmul or the CPU peer produced no measurement")
+    if burst is None or burst.burst is None or cpu is None or cpu.tflops is None:
+        raise RuntimeError("the headline burst or the CPU peer produced no measurement")
+    details = _details(config, device, peaks, summary, results, best, cpu)
+    details["burst_sustained"] = [b.to_dict() for b in bursts]
+    details["burst_config"] = asdict(burst_config)
+    details["headline"] = _headline(burst)
     return BenchResult(
-        metric=f"{headline} matmul TFLOPS (best size, median)",
-        ours=best.tflops,
+        metric=f"{headline} matmul TFLOPS, burst at {burst.size}^3 (sustained in details)",
+        ours=burst.burst.tflops,
         peer_name=f"CPU torch matmul fp32 {cpu.size}^3",
         peer_value=cpu.tflops,
         unit="TFLOPS",
-        details=_details(config, device, peaks, summary, results, best, cpu),
+        details=details,
         no_ratio_because="" if on_gpu else NO_GPU_RATIO,
     )
+
+
+def _headline(burst: BurstSustained) -> dict[str, Any]:
+    """Burst % of the datasheet with the sustained rate beside it, each with its clock."""
+    assert burst.burst is not None and burst.sustained is not None
+    return {
+        "dtype": burst.dtype,
+        "size": burst.size,
+        "burst_tflops": burst.burst.tflops,
+        "burst_pct_of_datasheet": burst.burst_pct_of_datasheet,
+        "burst_pct_of_peak_at_clock": burst.burst.pct_of_peak_at_clock,
+        "burst_clocks": burst.burst.clocks.to_dict() if burst.burst.clocks else None,
+        "sustained_tflops": burst.sustained.tflops,
+        "sustained_seconds": burst.sustained.seconds,
+        "sustained_pct_of_datasheet": burst.sustained_pct_of_datasheet,
+        "sustained_pct_of_peak_at_clock": burst.sustained.pct_of_peak_at_clock,
+        "sustained_clocks": burst.sustained.clocks.to_dict() if burst.sustained.clocks else None,
+    }
 
 
 def _details(
@@ -82,7 +114,7 @@ def _details(
         "gpu": _gpu_name(device),
         "datasheet": peaks.datasheet.to_dict() if peaks.datasheet else None,
         "pcie_link": peaks.pcie_name,
-        "headline": {
+        "sweep_best": {
             "dtype": best.dtype,
             "size": best.size,
             "tflops": best.tflops,

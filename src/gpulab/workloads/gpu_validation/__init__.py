@@ -4,7 +4,8 @@ Matmul TFLOPS per number format, memory and PCIe bandwidth, each against its cei
 are wired and whether their memory is healthy; a sustained stress load in a child process with a
 numerical check. One concern per module:
 
-- `config`: `ValidationConfig` (what the measurements time, `for_profile`) and `StressConfig`;
+- `config`: `ValidationConfig` (what the measurements time, `for_profile`), `BurstConfig` and
+  `StressConfig`;
 - `measurement`: how every figure is timed (warm-up, then a window of calls sized in seconds);
 - `matmul`, `bandwidth`: the measurements; `results`: what one returns;
 - `ceilings`: the datasheet and PCIe-link peaks a figure is a percentage of;
@@ -16,10 +17,13 @@ numerical check. One concern per module:
 - `stress`, `stress_report`: the child-process runner and what its reports add up to;
 - `stress_worker`, `stress_load`: the child's entry point and the load each device runs.
 
-Windows are kept short on purpose: they measure the rate at the clocks a GPU holds when a load
-starts, which is what a datasheet peak describes. Under minutes of dense load a data-centre GPU
-settles at a lower clock within its power limit; that sustained rate is what the stress test
-reports, next to the power-cap throttle reason that explains the difference. Percentages are of
+- `burst`: one size per format as a burst (a few products after a rest) and sustained (seconds
+  back to back), each with the SM clock and power it ran at and the peak at that clock.
+
+The size sweep's windows are short: they measure the rate at the clocks a GPU holds when a load
+starts. Under seconds of dense load a power-capped data-centre GPU settles at a lower clock; the
+burst/sustained pair shows both, each against the peak at its own clock, and the stress test
+reports minutes of load next to the power-cap throttle reason that explains the difference. Percentages are of
 the dense datasheet peak (`gpulab.datasheet`) and, for transfers, of the PCIe link NVML reports;
 both are ceilings, never results.
 
@@ -27,17 +31,26 @@ Importing this package is cheap: torch is imported when a measurement first runs
 """
 
 from gpulab.workloads.gpu_validation.bandwidth import copy_bandwidth, host_transfer_bandwidth
+from gpulab.workloads.gpu_validation.burst import (
+    BurstSustained,
+    burst_and_sustained,
+    peak_at_clock,
+    run_burst,
+)
 from gpulab.workloads.gpu_validation.ceilings import Peaks, peaks_for
 from gpulab.workloads.gpu_validation.charts import stress_rate_chart, throughput_chart
 from gpulab.workloads.gpu_validation.config import (
     DTYPES,
     STRESS_DTYPES,
+    BurstConfig,
     StressConfig,
     ValidationConfig,
     selection_problems,
 )
 from gpulab.workloads.gpu_validation.devices import device_choices
 from gpulab.workloads.gpu_validation.display import (
+    burst_meaning,
+    burst_rows,
     clock_rows,
     describe_ceiling,
     headline_figures,
@@ -84,6 +97,8 @@ __all__ = [
     "PATH_MEANING",
     "STRESS_DTYPES",
     "BandwidthResult",
+    "BurstConfig",
+    "BurstSustained",
     "CostModel",
     "DeviceStress",
     "MatmulResult",
@@ -98,6 +113,9 @@ __all__ = [
     "ValidationRun",
     "ValidationSummary",
     "active_runs",
+    "burst_and_sustained",
+    "burst_meaning",
+    "burst_rows",
     "clock_rows",
     "copy_bandwidth",
     "describe_ceiling",
@@ -114,10 +132,12 @@ __all__ = [
     "link_rows",
     "matmul_tflops",
     "meaning_lines",
+    "peak_at_clock",
     "peaks_for",
     "probe_topology",
     "rate_spread",
     "results_table",
+    "run_burst",
     "run_validation",
     "selection_problems",
     "stat_figures",

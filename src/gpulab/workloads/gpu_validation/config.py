@@ -86,6 +86,39 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True)
+class BurstConfig:
+    """Burst and sustained matmuls (`burst.py`): one size, the formats, how long each window is."""
+
+    dtypes: tuple[str, ...] = ("bf16", "fp16", "fp8", "tf32", "fp32")
+    size: int = 8192
+    warmup_products: int = 5  # cuBLAS picks its kernel, the clocks ramp up
+    rest_s: float = 2.0  # idle before the burst, so the board's power average falls back
+    burst_products: int = 10
+    sustained_s: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.dtypes if d not in DTYPES]
+        if not self.dtypes or unknown:
+            raise ValueError(f"choose burst formats from {', '.join(DTYPES)}, got {self.dtypes}")
+        if self.size < 1 or self.warmup_products < 1 or self.burst_products < 1:
+            raise ValueError("size, warmup_products and burst_products must be at least 1")
+        if self.rest_s < 0 or self.sustained_s <= 0:
+            raise ValueError("rest_s must be >= 0 and sustained_s > 0")
+
+    @classmethod
+    def for_profile(cls, profile: str) -> BurstConfig:
+        """'smoke': a 128³ fp32/bf16 pair for a CPU; 'full': every format at 8192³, 5 s held."""
+        if profile == "smoke":
+            return cls(
+                dtypes=("fp32", "bf16"), size=128, warmup_products=2, rest_s=0.0, sustained_s=0.2
+            )
+        if profile == "full":
+            return cls()
+        raise ValueError(f"unknown profile {profile!r}")
+
+
+@dataclass(frozen=True)
 class StressConfig:
     """What to load and for how long. `gpus` are NVML indices; empty means a CPU load."""
 

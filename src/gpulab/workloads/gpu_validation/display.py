@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gpulab.device import SystemInfo
+from gpulab.workloads.gpu_validation.burst import BurstSustained
 from gpulab.workloads.gpu_validation.results import (
     MatmulResult,
     Result,
@@ -206,3 +207,66 @@ def _on(flag: bool | None) -> str:
 
 def _num(value: float | None) -> str:
     return "?" if value is None else f"{value:.0f}"
+
+
+def burst_rows(results: list[BurstSustained]) -> list[dict[str, Any]]:
+    """Two rows per format, burst then sustained: TFLOPS, % of datasheet, clock, power, and % of
+    the peak at that clock (narrow columns: the table fits a medium-width page)."""
+    rows: list[dict[str, Any]] = []
+    for r in results:
+        if r.skipped or r.burst is None or r.sustained is None:
+            rows.append({"format": r.dtype, "window": "–", "note": r.skipped or "not run"})
+            continue
+        for window, phase, sheet_pct in (
+            ("burst", r.burst, r.burst_pct_of_datasheet),
+            (f"{r.sustained.seconds:.1f} s", r.sustained, r.sustained_pct_of_datasheet),
+        ):
+            clocks = phase.clocks
+            rows.append(
+                {
+                    "format": r.dtype,
+                    "window": window,
+                    "TFLOPS": format_rate(phase.tflops),
+                    "% sheet": _pct(sheet_pct),
+                    "SM MHz": f"{clocks.sm_clock_mhz:.0f}" if clocks else "–",
+                    "W": f"{clocks.power_median_w or 0:.0f}" if clocks else "–",
+                    "% clock peak": _pct(phase.pct_of_peak_at_clock),
+                }
+            )
+    return rows
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def burst_meaning(results: list[BurstSustained]) -> str:
+    """What this run's burst/sustained pairs say, one line per measured format."""
+    lines = []
+    for r in results:
+        if r.burst is None or r.sustained is None:
+            continue
+        drop = 100 * (1 - r.sustained.tflops / r.burst.tflops) if r.burst.tflops else 0.0
+        change = f"{drop:.0f} % lower" if drop >= 0 else f"{-drop:.0f} % higher"
+        line = (
+            f"- **{r.dtype}**: burst {format_rate(r.burst.tflops)} TFLOPS, sustained "
+            f"{format_rate(r.sustained.tflops)} over {r.sustained.seconds:.1f} s ({change})"
+        )
+        at_clock = r.sustained.pct_of_peak_at_clock
+        clocks = r.sustained.clocks
+        if at_clock is not None and clocks is not None:
+            held = ", ".join(clocks.slowdown_reasons) or "no slowdown reported"
+            line += (
+                f"; held at {clocks.sm_clock_mhz:.0f} MHz ({held}), that is {at_clock:.1f} % of "
+                "the peak at that clock"
+            )
+        lines.append(line + ".")
+    if not lines:
+        return ""
+    note = (
+        "A CPU has no datasheet or clock table here: these rates compare the CPU with itself."
+        if all(r.burst and r.burst.clocks is None for r in results if r.burst)
+        else "Close to 100 % of the clock's peak means the tensor cores are kept busy and the "
+        "shortfall against the datasheet is the power limit's lower clock, not the GPU."
+    )
+    return "\n".join(lines) + "\n\n" + note
