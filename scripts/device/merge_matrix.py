@@ -1,6 +1,6 @@
 """Merge a device run's `gpulab test` rows (and logs) into the committed matrix.
 
-    python3 scripts/device/merge_matrix.py FROM_REPORT_DIR reports/gpu-test
+python3 scripts/device/merge_matrix.py FROM_REPORT_DIR reports/gpu-test
 """
 
 from __future__ import annotations

@@ -83,3 +83,15 @@ def test_a_budget_run_shows_its_peak_against_the_budget_and_flags_going_over() -
     text = report.render_markdown([within, over])
     assert "20000 of 22528 MiB)" in text
     assert "23000 of 22528 MiB **over budget**" in text
+
+
+def test_a_budget_column_sits_right_after_its_gpu_full_column() -> None:
+    rows = [
+        row("a.py", "NVIDIA H200 as 24 GiB (budget 22.0 GiB)", "full"),
+        row("a.py", "NVIDIA H200", "full"),
+        row("a.py", "NVIDIA H100 80GB HBM3", "full"),
+        row("a.py", "cpu", "smoke"),
+    ]
+    header = report.render_markdown(rows).splitlines()[4]
+    assert header.index("cpu · smoke") < header.index("H100 80GB HBM3 · full")
+    assert header.index("NVIDIA H200 · full") < header.index("NVIDIA H200 as 24 GiB")

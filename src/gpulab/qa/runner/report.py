@@ -47,6 +47,12 @@ def _column(entry: dict[str, Any]) -> str:
     return f"{entry['device']} · {entry['profile']}"
 
 
+def _column_order(column: str) -> tuple[bool, str, bool]:
+    """CPU first, then each GPU with its memory-budget columns right after its own."""
+    gpu, _, _rest = column.partition(" as ")
+    return (not column.startswith("cpu"), gpu.split(" · ")[0], " as " in column)
+
+
 def _cell_text(entry: dict[str, Any]) -> str:
     status = entry["status"]
     parts = [f"**{status}**" if status in ("fail", "timeout") else status]
@@ -79,9 +85,7 @@ def _escape(text: str) -> str:
 
 def render_markdown(entries: list[dict[str, Any]]) -> str:
     """The matrix (one row per notebook, one column per device · profile), then the details."""
-    columns = sorted(
-        {_column(entry) for entry in entries}, key=lambda c: (not c.startswith("cpu"), c)
-    )
+    columns = sorted({_column(entry) for entry in entries}, key=_column_order)
     notebooks = sorted({entry["notebook"] for entry in entries})
     cells = {(entry["notebook"], _column(entry)): entry for entry in entries}
     lines = [

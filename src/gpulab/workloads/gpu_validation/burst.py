@@ -46,6 +46,9 @@ FLOP_PER_CLOCK_PER_SM: dict[tuple[int, int], dict[str, int]] = {
 }
 
 
+NVML_POWER_WINDOW_S = 1.0  # board power as NVML reports it is averaged over about a second
+
+
 def peak_at_clock(
     dtype: str, capability: tuple[int, int], sm_count: int, clock_mhz: float | None
 ) -> float | None:
@@ -172,6 +175,12 @@ def burst_and_sustained(
         clock = watch.report.sm_clock_mhz if watch.report else None
         phase.peak_at_clock_tflops = peak_at_clock(dtype, capability, sm_count, clock)
     result.burst, result.sustained = burst, held
+    if is_cuda(device) and burst.seconds < NVML_POWER_WINDOW_S:
+        result.notes.append(
+            f"the burst lasted {burst.seconds * 1e3:.0f} ms, less than NVML's power averaging "
+            f"(about {NVML_POWER_WINDOW_S:.0f} s): its power is the board's recent average and "
+            "its clock a few samples, not the burst's own"
+        )
     if is_cuda(device) and tuple(capability) not in FLOP_PER_CLOCK_PER_SM:
         result.notes.append(f"no per-clock rate known for sm_{capability[0]}{capability[1]}")
     return result

@@ -229,7 +229,9 @@ def burst_rows(results: list[BurstSustained]) -> list[dict[str, Any]]:
                     "TFLOPS": format_rate(phase.tflops),
                     "% sheet": _pct(sheet_pct),
                     "SM MHz": f"{clocks.sm_clock_mhz:.0f}" if clocks else "–",
-                    "W": f"{clocks.power_median_w or 0:.0f}" if clocks else "–",
+                    "W": f"{clocks.power_median_w or 0:.0f}"
+                    if clocks and window != "burst"
+                    else "–",
                     "% clock peak": _pct(phase.pct_of_peak_at_clock),
                 }
             )
@@ -260,7 +262,7 @@ def burst_meaning(results: list[BurstSustained]) -> str:
                 f"; held at {clocks.sm_clock_mhz:.0f} MHz ({held}), that is {at_clock:.1f} % of "
                 "the peak at that clock"
             )
-        lines.append(line + ".")
+        lines.append(line + "." + "".join(f" Note: {n}." for n in r.notes))
     if not lines:
         return ""
     note = (
