@@ -66,7 +66,10 @@ def test_every_registered_benchmark_module_has_run_and_a_description() -> None:
         if name == "test-sum":
             continue
         assert description, f"benchmark {name} needs a docstring"
-        assert callable(importlib.import_module(f"gpulab.benchmarks.{name}").run)
+        module = importlib.import_module(f"gpulab.benchmarks.{name.replace('-', '_')}")
+        assert benchmarks.resolve(name) is module.run
+        assert benchmarks.resolve(name.replace("-", "_")) is module.run  # the module's own name
+        assert "_" not in name, "benchmark names use dashes: gpulab bench graph-reasoning"
 
 
 def test_a_withheld_ratio_is_null_with_its_reason(tmp_path: Path) -> None:

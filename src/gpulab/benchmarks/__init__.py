@@ -34,7 +34,9 @@ def unregister(name: str) -> None:
 def available() -> dict[str, str]:
     """Benchmark name -> one-line description."""
     names = {
-        info.name: _first_line(importlib.import_module(f"{__name__}.{info.name}").__doc__)
+        public_name(info.name): _first_line(
+            importlib.import_module(f"{__name__}.{info.name}").__doc__
+        )
         for info in pkgutil.iter_modules(__path__)
         if not info.name.startswith("_")
     }
@@ -46,14 +48,19 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
 
 
+def public_name(module: str) -> str:
+    """`gpulab bench graph-reasoning` runs the module `graph_reasoning`: names use dashes."""
+    return module.replace("_", "-")
+
+
 def resolve(name: str) -> BenchFn:
     if name in _extra:
         return _extra[name]
     names = available()
-    if name not in names:
+    if public_name(name) not in names:
         known = ", ".join(names) or "none"
         raise UsageError(f"unknown benchmark {name!r} (known: {known})")
-    return importlib.import_module(f"{__name__}.{name}").run
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}").run
 
 
 def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT) -> dict[str, Any]:
@@ -61,6 +68,7 @@ def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT)
     from gpulab import profiles
 
     profile = profiles.check(profile)
-    report = measure(name, resolve(name), profile)
+    run = resolve(name)
+    report = measure(name if name in _extra else public_name(name), run, profile)
     write_report(report, out_dir)
     return report
