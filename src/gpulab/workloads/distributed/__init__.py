@@ -3,7 +3,7 @@ launched by torchrun as a process group the caller owns, at every world size the
 
 Read in this order: `config` (what runs, the batch split), `data` (bytes of real text), `model`
 (the GPT), `strategies` (wrapping and the training step: the key idea), `train_script` (what
-each rank runs), `child` and `launch` (the owned torchrun process), `suite` (every world size,
+each rank runs), `launch` (the torchrun process it owns, a `gpulab.owned_process`), `suite` (every world size,
 agreement and scaling), `display` (charts, tables, meaning). Importing the package loads no
 torch: the torch-backed names are imported on first use.
 """
@@ -11,6 +11,7 @@ torch: the torch-backed names are imported on first use.
 from __future__ import annotations
 
 from gpulab.lazy_exports import lazy_getattr
+from gpulab.owned_process import group_members, stop_group
 
 from .config import (
     CPU_MAX_WORLD,
@@ -36,7 +37,6 @@ from .display import (
 )
 
 _TORCH_BACKED: dict[str, tuple[str, ...]] = {
-    "child": ("Launch", "group_members", "stop_group"),
     "launch": ("NO_MULTICAST", "RankFailed", "check_world", "child_env", "max_world", "run_world"),
     "model": ("Gpt", "lm_loss", "parameter_count"),
     "strategies": ("train_step", "wrap"),
@@ -56,7 +56,6 @@ __all__ = [
     "STRATEGIES",
     "BatchPlan",
     "Gpt",
-    "Launch",
     "RankFailed",
     "SuiteResult",
     "TrainConfig",

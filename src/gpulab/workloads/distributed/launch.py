@@ -20,8 +20,8 @@ from typing import Any
 
 from gpulab import memory_budget
 from gpulab.errors import UsageError
+from gpulab.owned_process import OwnedProcess
 
-from .child import Launch
 from .config import CPU_MAX_WORLD, TrainConfig
 
 NO_MULTICAST = {
@@ -108,7 +108,9 @@ def run_world(
         run_dir = Path(tmp)
         config_path = run_dir / "config.json"
         config_path.write_text(json.dumps(config.to_dict()))
-        launch = Launch(command(world, config_path, run_dir), child_env(config, world), on_line)
+        launch = OwnedProcess(
+            command(world, config_path, run_dir), child_env(config, world), on_line
+        )
         try:
             _follow(launch, run_dir / "steps.jsonl", config.timeout_s, on_step)
             code = launch.finish()
@@ -121,7 +123,7 @@ def run_world(
         return out | {"pgid": launch.pgid}
 
 
-def _follow(launch: Launch, steps: Path, timeout_s: float, on_step: StepFn | None) -> None:
+def _follow(launch: OwnedProcess, steps: Path, timeout_s: float, on_step: StepFn | None) -> None:
     """Hand each new step line to `on_step` until the launch exits (or stop it at the timeout)."""
     start, seen = time.monotonic(), 0
     while True:
