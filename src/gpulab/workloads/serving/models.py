@@ -1,0 +1,177 @@
+"""The served models, in plain torch: ResNet-50, a BERT-base encoder and a small MLP.
+
+Both the server child (its own venv, numpy 1.26) and the main environment (the direct forward
+pass the server's answers are checked against) build them from the same seed, so their weights
+are equal. Weights are random: the point is the serving path's speed, not the predictions.
+torch and transformers are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RESNET, BERT, MLP = "resnet50", "bert", "mlp"
+MODEL_NAMES = (RESNET, BERT, MLP)
+FAULTY = "faulty"  # a model whose function raises: its clients get an error, the others serve on
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """One model's size: `tiny` for a CPU (same architecture, narrower), else the real size."""
+
+    name: str
+    tiny: bool = False
+
+    @property
+    def image_size(self) -> int:
+        return 32 if self.tiny else 224
+
+    @property
+    def seq_len(self) -> int:
+        return 16 if self.tiny else 128
+
+    @property
+    def features(self) -> int:
+        return 32 if self.tiny else 1024
+
+    def input_shape(self) -> tuple[int, ...]:
+        """One request's input, without the batch dimension."""
+        if self.name == RESNET:
+            return (3, self.image_size, self.image_size)
+        if self.name == BERT:
+            return (self.seq_len,)
+        return (self.features,)
+
+    def input_dtype(self) -> str:
+        return "int64" if self.name == BERT else "float32"
+
+
+def build(shape: ModelShape, seed: int = 0, dtype: str = "float32", device: str = "cpu") -> Any:
+    """The model in eval mode with weights drawn from `seed` (equal in every process)."""
+    import torch
+
+    torch.manual_seed(seed)
+    builders = {RESNET: _resnet50, BERT: _bert, MLP: _mlp, FAULTY: _mlp}
+    model = builders[shape.name](shape)
+    return model.to(device=device, dtype=getattr(torch, dtype)).eval()
+
+
+def example_inputs(shape: ModelShape, count: int, seed: int = 1) -> Any:
+    """`count` requests' inputs as one numpy array (a fixed seed: client and check agree)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    full = (count, *shape.input_shape())
+    if shape.name == BERT:
+        return rng.integers(1, _bert_vocab(shape), size=full, dtype=np.int64)
+    return rng.standard_normal(full).astype(np.float32)
+
+
+def forward(model: Any, batch: Any, dtype: str = "float32") -> Any:
+    """One forward pass on a numpy batch -> float32 numpy (BERT: the [CLS] embedding)."""
+    import torch
+
+    param = next(model.parameters())
+    tensor = torch.from_numpy(batch).to(param.device)
+    if tensor.is_floating_point():
+        tensor = tensor.to(param.dtype)
+    with torch.inference_mode():
+        out = model(tensor)
+    return out.float().cpu().numpy()
+
+
+def _mlp(shape: ModelShape) -> Any:
+    from torch import nn
+
+    width = shape.features
+    return nn.Sequential(
+        nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width), nn.LayerNorm(width)
+    )
+
+
+def _bert_vocab(shape: ModelShape) -> int:
+    return 1000 if shape.tiny else 30522
+
+
+class _ClsEncoder:
+    """Wraps a transformers BertModel so that forward(ids) returns the [CLS] embedding."""
+
+    @staticmethod
+    def make(shape: ModelShape) -> Any:
+        from torch import nn
+        from transformers import BertConfig, BertModel
+
+        if shape.tiny:
+            config = BertConfig(
+                vocab_size=_bert_vocab(shape),
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                max_position_embeddings=64,
+            )
+        else:
+            config = BertConfig()  # bert-base-uncased's shape: 12 layers, hidden 768, 12 heads
+        config.attn_implementation = "sdpa"
+
+        class Encoder(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.bert = BertModel(config, add_pooling_layer=False)
+
+            def forward(self, ids: Any) -> Any:
+                return self.bert(input_ids=ids).last_hidden_state[:, 0]
+
+        return Encoder()
+
+
+def _bert(shape: ModelShape) -> Any:
+    return _ClsEncoder.make(shape)
+
+
+def _resnet50(shape: ModelShape) -> Any:
+    """ResNet-50 (He et al. 2016, torchvision's layout: stride on the 3x3 conv) in plain torch;
+    tiny keeps the 3-4-6-3 bottleneck stages at 1/8 of the width."""
+    from torch import nn
+
+    base = 8 if shape.tiny else 64
+
+    class Bottleneck(nn.Module):
+        def __init__(self, cin: int, width: int, stride: int) -> None:
+            super().__init__()
+            cout = 4 * width
+            self.body = nn.Sequential(
+                nn.Conv2d(cin, width, 1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(width, width, 3, stride, 1, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(width, cout, 1, bias=False),
+                nn.BatchNorm2d(cout),
+            )
+            self.skip = nn.Identity()
+            if stride != 1 or cin != cout:
+                self.skip = nn.Sequential(
+                    nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+                )
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x: Any) -> Any:
+            return self.relu(self.body(x) + self.skip(x))
+
+    layers: list[Any] = [
+        nn.Conv2d(3, base, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(base),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2, 1),
+    ]
+    cin = base
+    for stage, blocks in enumerate((3, 4, 6, 3)):
+        width = base * 2**stage
+        for block in range(blocks):
+            layers.append(Bottleneck(cin, width, 2 if block == 0 and stage > 0 else 1))
+            cin = 4 * width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 1000)]
+    return nn.Sequential(*layers)

@@ -1,0 +1,34 @@
+"""The served architectures are the real ones, and both processes build equal weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from gpulab.workloads.serving import BERT, MLP, RESNET, ModelShape, models
+
+
+def _params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_resnet50_has_torchvisions_parameter_count() -> None:
+    # torchvision.models.resnet50() has 25,557,032 parameters; a wrong stage or width differs.
+    assert _params(models.build(ModelShape(RESNET))) == 25_557_032
+
+
+def test_bert_base_has_the_encoders_parameter_count() -> None:
+    # bert-base-uncased without its pooler: 109,482,240 - 590,592 (pooler dense 768x768 + bias).
+    assert _params(models.build(ModelShape(BERT))) == 108_891_648
+
+
+def test_same_seed_same_answers_and_shapes() -> None:
+    for name, width in ((RESNET, 1000), (BERT, 32), (MLP, 32)):
+        shape = ModelShape(name, tiny=True)
+        batch = models.example_inputs(shape, 3)
+        first = models.forward(models.build(shape, seed=5), batch)
+        second = models.forward(models.build(shape, seed=5), batch)
+        assert first.shape == (3, width)
+        np.testing.assert_array_equal(first, second)
+        other = models.forward(models.build(shape, seed=6), batch)
+        assert not np.allclose(first, other)
