@@ -1,0 +1,157 @@
+"""What one PINN run trains: the PDE, the network, the optimiser schedule and the switches.
+
+`PinnConfig.for_profile` gives the notebook's settings, `raissi` the reference set-up of Raissi
+et al. (2019) for Burgers and `best` ours; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from gpulab import profiles
+from gpulab.errors import UsageError
+
+PDES = ("heat", "wave", "burgers", "poisson2d")
+PDE_LABELS = {
+    "heat": "1-D heat (analytic)",
+    "wave": "1-D wave (analytic)",
+    "burgers": "viscous Burgers (Cole–Hopf)",
+    "poisson2d": "2-D Poisson (manufactured)",
+}
+BURGERS_NU = 0.01 / math.pi
+DTYPES = ("float64", "float32")
+SWITCHES = ("fourier", "balance", "causal", "resample")
+SWITCH_LABELS = {
+    "fourier": "Fourier features",
+    "balance": "loss balancing (gradient norms)",
+    "causal": "causal weighting in time",
+    "resample": "residual-based adaptive resampling",
+}
+
+
+@dataclass(frozen=True)
+class PinnConfig:
+    """One training run. `budget_s` caps the wall time of training (0: no cap)."""
+
+    pde: str = "heat"
+    depth: int = 4  # hidden layers
+    width: int = 32
+    n_f: int = 2000  # collocation points
+    n_u: int = 200  # initial and boundary points
+    adam_steps: int = 1000
+    lr: float = 1e-3
+    lbfgs_steps: int = 200  # L-BFGS iterations (strong Wolfe line search)
+    dtype: str = "float64"
+    fourier: bool = False
+    fourier_features: int = 16
+    fourier_sigma: float = 1.0
+    balance: bool = False
+    balance_every: int = 50
+    causal: bool = False
+    causal_eps: float = 1.0
+    causal_bins: int = 16
+    resample: bool = False
+    resample_every: int = 250
+    resample_add: int = 200
+    nu: float = BURGERS_NU
+    budget_s: float = 0.0
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 25
+
+    def validate(self) -> None:
+        """A one-line UsageError naming what to change."""
+        if self.pde not in PDES:
+            raise UsageError(f"unknown PDE {self.pde!r}; choose from {', '.join(PDES)}")
+        if self.pde == "burgers" and not self.nu > 0:
+            raise UsageError(
+                f"Burgers needs a positive viscosity nu (got {self.nu}): Cole–Hopf and the "
+                "PDE itself are ill-posed backwards in time for nu <= 0; try 0.01/pi = 0.00318"
+            )
+        if self.n_f <= 0:
+            raise UsageError(
+                f"the collocation set is empty (n_f = {self.n_f}): the PDE residual needs "
+                "points; give n_f >= 1 (Raissi et al. use 10,000)"
+            )
+        if self.n_u <= 0:
+            raise UsageError(f"n_u = {self.n_u}: give at least one initial/boundary point")
+        if self.depth < 1 or self.width < 1:
+            raise UsageError(
+                f"the network needs depth and width >= 1, got {self.depth} x {self.width}"
+            )
+        if self.adam_steps < 0 or self.lbfgs_steps < 0 or self.adam_steps + self.lbfgs_steps == 0:
+            raise UsageError("give Adam steps or L-BFGS iterations (both are zero or negative)")
+        if self.dtype not in DTYPES:
+            raise UsageError(f"dtype {self.dtype!r}: choose float64 or float32")
+        if not self.lr > 0:
+            raise UsageError(f"Adam's learning rate must be positive, got {self.lr}")
+        if self.budget_s < 0:
+            raise UsageError(f"budget_s = {self.budget_s}: give 0 (no cap) or a positive time")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def switches(self) -> tuple[str, ...]:
+        return tuple(s for s in SWITCHES if getattr(self, s))
+
+    @classmethod
+    def for_profile(cls, profile: str) -> PinnConfig:
+        """The notebook's start: heat in seconds on a CPU (smoke), Burgers for a GPU (full)."""
+        if profiles.check(profile) == profiles.SMOKE:
+            return cls(
+                pde="heat",
+                depth=3,
+                width=20,
+                n_f=500,
+                n_u=100,
+                adam_steps=200,
+                lbfgs_steps=100,
+                budget_s=20.0,
+            )
+        return best(budget_s=45.0)
+
+
+def raissi(budget_s: float = 0.0, **changes: Any) -> PinnConfig:
+    """Raissi et al. (2019), Burgers: 9 hidden layers x 20 tanh, N_u = 100, N_f = 10,000,
+    L-BFGS only (here torch's, fp64, strong Wolfe), Xavier initialisation."""
+    base = PinnConfig(
+        pde="burgers",
+        depth=9,
+        width=20,
+        n_f=10_000,
+        n_u=100,
+        adam_steps=0,
+        lbfgs_steps=50_000,
+        dtype="float64",
+        budget_s=budget_s,
+    )
+    return replace(base, **changes)
+
+
+def best(budget_s: float = 0.0, **changes: Any) -> PinnConfig:
+    """Ours for Burgers: Adam warm-up with gradient-norm balancing and adaptive resampling
+    near the shock, then fp64 L-BFGS on a wider network and more collocation points."""
+    base = PinnConfig(
+        pde="burgers",
+        depth=6,
+        width=48,
+        n_f=20_000,
+        n_u=400,
+        adam_steps=1000,
+        lr=2e-3,
+        lbfgs_steps=50_000,
+        dtype="float64",
+        balance=True,
+        resample=True,
+        resample_every=500,
+        resample_add=2000,
+        budget_s=budget_s,
+    )
+    return replace(base, **changes)
+
+
+def axes_for(pde: str) -> tuple[str, str]:
+    """The two input axes' names: (x, y) for the steady Poisson problem, else (x, t)."""
+    return ("x", "y") if pde == "poisson2d" else ("x", "t")

@@ -1,0 +1,311 @@
+"""The training loop: Adam (with the chosen switches), then full-batch L-BFGS with a strong
+Wolfe line search, under a wall-time budget. A non-finite L-BFGS step restores the last good
+weights and ends training with a warning, so a diverged run still leaves a model."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from gpulab.errors import UsageError
+from gpulab.workloads.pinn import data
+from gpulab.workloads.pinn.config import PinnConfig
+from gpulab.workloads.pinn.losses import balanced_weights, term_losses
+from gpulab.workloads.pinn.model import PinnNet
+from gpulab.workloads.pinn.problems import problem_for
+
+Progress = Callable[[float, float, str], None]
+LBFGS_CHUNK = 5  # L-BFGS iterations per optimizer.step call: the budget is checked between
+RESAMPLE_CANDIDATES = 10  # candidates per added point
+
+
+@dataclass
+class LogPoint:
+    step: int
+    phase: str
+    seconds: float
+    loss: float
+    terms: dict[str, float]
+    rel_l2: float
+
+
+@dataclass
+class TrainResult:
+    config: PinnConfig
+    device: str
+    history: list[LogPoint]
+    rel_l2: float
+    seconds: float
+    adam_steps: int
+    lbfgs_iterations: int
+    grid: tuple[np.ndarray, np.ndarray]
+    prediction: np.ndarray  # shape (len(second axis), len(first axis))
+    exact: np.ndarray
+    collocation: int
+    stopped: str = ""
+    warning: str = ""
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pde": self.config.pde,
+            "switches": list(self.config.switches()),
+            "dtype": self.config.dtype,
+            "rel_l2": self.rel_l2,
+            "seconds": self.seconds,
+            "adam_steps": self.adam_steps,
+            "lbfgs_iterations": self.lbfgs_iterations,
+            "collocation": self.collocation,
+            "stopped": self.stopped,
+            "warning": self.warning,
+            "device": self.device,
+        }
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+BYTES_PER_ACTIVATION = 40  # autograd keeps ~5 tensors a unit for second derivatives, fp64
+
+
+def _check_memory(config: PinnConfig, device: torch.device) -> None:
+    """Refuse a collocation set whose autograd graph cannot fit the GPU memory this process may
+    use (`memory_budget.free_and_total`, which honours GPULAB_MEMORY_BUDGET)."""
+    if device.type != "cuda":
+        return
+    from gpulab import memory_budget
+
+    free, _ = memory_budget.free_and_total(device)
+    points = config.n_f + (
+        config.resample_add * (config.adam_steps // config.resample_every + 1)
+        if config.resample
+        else 0
+    )
+    need = points * config.width * config.depth * BYTES_PER_ACTIVATION * 3
+    if need > free:
+        raise UsageError(
+            f"{points:,} collocation points at {config.depth} x {config.width} need about "
+            f"{need / 2**30:.1f} GiB of GPU memory and {free / 2**30:.1f} GiB are free: lower n_f"
+        )
+
+
+class Trainer:
+    """One run's state: the network, its points, the term weights and the evaluation grid."""
+
+    def __init__(self, config: PinnConfig, gen: torch.Generator) -> None:
+        config.validate()
+        self.config, self.gen = config, gen
+        self.device = pick_device(config.device)
+        self.kw = {"dtype": getattr(torch, config.dtype), "device": self.device}
+        self.problem = problem_for(config)
+        _check_memory(config, self.device)
+        self.net = PinnNet(config, self.problem, gen).to(**self.kw)
+        self.points = data.latin_hypercube(config.n_f, self.problem, gen, **self.kw)
+        self.conds = data.conditions(self.problem, config.n_u, gen, **self.kw)
+        xs, ts = self.problem.grid()
+        self.grid = (xs, ts)
+        mx, mt = np.meshgrid(xs, ts)
+        self.exact = self.problem.exact(mx, mt)
+        self.grid_points = torch.as_tensor(np.stack([mx.ravel(), mt.ravel()], 1)).to(**self.kw)
+        self.weights: dict[str, float] = {}
+        self.causal = (config.causal_bins, config.causal_eps) if config.causal else None
+
+    def loss(self, causal: bool) -> tuple[torch.Tensor, dict, dict]:
+        train, shown = term_losses(
+            self.net, self.problem, self.points, self.conds, self.causal if causal else None
+        )
+        total = sum(self.weights.get(k, 1.0) * v for k, v in train.items())
+        return total, train, shown
+
+    def prediction(self) -> np.ndarray:
+        with torch.no_grad():
+            u = self.net(self.grid_points).double().cpu().numpy()
+        return u.reshape(self.exact.shape)
+
+    def rel_l2(self) -> float:
+        diff = self.prediction() - self.exact
+        return float(np.linalg.norm(diff) / np.linalg.norm(self.exact))
+
+    def resample(self) -> None:
+        """Add the `resample_add` candidates with the largest |residual| (Lu et al. 2021)."""
+        n = self.config.resample_add
+        cand = data.uniform(n * RESAMPLE_CANDIDATES, self.problem, self.gen, **self.kw)
+        r = self.problem.residual(self.net, cand).detach().abs().squeeze(1)
+        top = torch.topk(r, min(n, len(r))).indices
+        self.points = torch.cat([self.points, cand[top].detach()])
+
+
+def _log(
+    trainer: Trainer,
+    history: list,
+    step: int,
+    phase: str,
+    start: float,
+    shown: dict,
+    total: torch.Tensor,
+    on_log: Callable | None,
+) -> None:
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize(trainer.device)
+    point = LogPoint(
+        step,
+        phase,
+        time.perf_counter() - start,
+        float(total),
+        {k: float(v.detach()) for k, v in shown.items()},
+        trainer.rel_l2(),
+    )
+    history.append(point)
+    if on_log is not None:
+        on_log(point)
+
+
+def _adam(trainer: Trainer, history: list, start: float, report: Callable, on_log) -> int:
+    cfg = trainer.config
+    opt = torch.optim.Adam(trainer.net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.1 ** (1 / max(cfg.adam_steps, 1)))
+    step = 0
+    for step in range(1, cfg.adam_steps + 1):
+        total, train, shown = trainer.loss(causal=True)
+        if cfg.balance and (step == 1 or step % cfg.balance_every == 0):
+            trainer.weights = balanced_weights(trainer.net, train, trainer.weights)
+            total = sum(trainer.weights.get(k, 1.0) * v for k, v in train.items())
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        sched.step()
+        if cfg.resample and step % cfg.resample_every == 0:
+            trainer.resample()
+        if step % cfg.log_every == 0 or step == cfg.adam_steps:
+            _log(trainer, history, step, "adam", start, shown, total.detach(), on_log)
+            if not math.isfinite(history[-1].loss):
+                raise FloatingPointError(f"Adam diverged at step {step} (loss {history[-1].loss})")
+            report(step, f"Adam step {step}/{cfg.adam_steps}")
+        if report.over():
+            break
+    return step
+
+
+def _lbfgs(
+    trainer: Trainer, history: list, start: float, done: int, report, on_log
+) -> tuple[int, str]:
+    cfg = trainer.config
+    params = list(trainer.net.parameters())
+    opt = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=LBFGS_CHUNK,
+        history_size=50,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
+    )
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        total, _, _ = trainer.loss(causal=False)
+        total.backward()
+        return total
+
+    iters, logged, good = 0, 0, copy.deepcopy(trainer.net.state_dict())
+    while iters < cfg.lbfgs_steps:
+        opt.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, cfg.lbfgs_steps - iters)
+        opt.step(closure)
+        now = opt.state[params[0]].get("n_iter", 0)
+        advanced, iters = now - iters, now
+        total, _, shown = trainer.loss(causal=False)
+        if not math.isfinite(float(total.detach())):
+            trainer.net.load_state_dict(good)
+            return iters, (
+                f"L-BFGS diverged to {float(total)} at iteration {iters}: the last "
+                "good weights are kept"
+            )
+        good = copy.deepcopy(trainer.net.state_dict())
+        last = iters >= cfg.lbfgs_steps or report.over() or advanced < 1
+        if iters - logged >= LBFGS_CHUNK * 4 or last:
+            logged = iters
+            _log(trainer, history, done + iters, "lbfgs", start, shown, total.detach(), on_log)
+            report(done + iters, f"L-BFGS iteration {iters}")
+        if report.over() or advanced < 1:
+            break
+    return iters, ""
+
+
+class _Reporter:
+    """The progress bar (work done or budget spent, whichever is further) and the budget."""
+
+    def __init__(self, config: PinnConfig, start: float, progress: Progress | None) -> None:
+        self.config, self.start, self.progress, self.why = config, start, progress, ""
+        self.total = config.adam_steps + config.lbfgs_steps
+
+    def over(self) -> bool:
+        budget = self.config.budget_s
+        if budget and time.perf_counter() - self.start >= budget:
+            self.why = f"wall-time budget of {budget:g} s reached"
+        return bool(self.why)
+
+    def __call__(self, done: int, note: str) -> None:
+        frac = done / self.total
+        if self.config.budget_s:
+            frac = max(frac, (time.perf_counter() - self.start) / self.config.budget_s)
+        if self.progress is not None:
+            self.progress(min(frac, 1.0) * 1000, 1000, note)
+
+
+def train(
+    config: PinnConfig,
+    progress: Progress | None = None,
+    on_log: Callable | None = None,
+    gen: torch.Generator | None = None,
+) -> TrainResult:
+    """Train one PINN; the progress bar counts Adam steps plus L-BFGS iterations (or the
+    budget's seconds, whichever runs out first)."""
+    gen = gen or torch.Generator().manual_seed(config.seed)
+    threads = torch.get_num_threads()
+    try:
+        # A net this small runs fastest on one CPU thread (more only contend).
+        torch.set_num_threads(1)
+        return _train(config, gen, progress, on_log)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(config: PinnConfig, gen: torch.Generator, progress, on_log) -> TrainResult:
+    trainer = Trainer(config, gen)
+    history: list[LogPoint] = []
+    start = time.perf_counter()
+    report = _Reporter(config, start, progress)
+
+    adam = _adam(trainer, history, start, report, on_log) if config.adam_steps else 0
+    if config.resample and adam:
+        trainer.resample()
+    iters, warning = 0, ""
+    if config.lbfgs_steps and not report.over():
+        iters, warning = _lbfgs(trainer, history, start, adam, report, on_log)
+    seconds = time.perf_counter() - start
+    return TrainResult(
+        config,
+        str(trainer.device),
+        history,
+        trainer.rel_l2(),
+        seconds,
+        adam,
+        iters,
+        trainer.grid,
+        trainer.prediction(),
+        trainer.exact,
+        len(trainer.points),
+        stopped=report.why,
+        warning=warning,
+        weights=dict(trainer.weights),
+    )
