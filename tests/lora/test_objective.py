@@ -87,10 +87,13 @@ def test_packing_keeps_every_token_in_order_and_pads_only_the_last_row() -> None
 def test_packing_wastes_less_than_padding_on_real_text(tiny_bundle, pydoc_split) -> None:
     seqs = lora.tokenize_examples(pydoc_split.train, tiny_bundle.tokenizer, seq_len=64)
     pad = tiny_bundle.tokenizer.pad_token_id
-    packed = lora.make_blocks(seqs, 64, pad, packing=True)
+    across = lora.make_blocks(seqs, 64, pad, packing=True, documents_apart=False)
+    # Documents apart, a sequence's first token has no target (as in a padded row's first).
+    apart = lora.make_blocks(seqs, 64, pad, packing=True)
     padded = lora.make_blocks(seqs, 64, pad, packing=False)
-    assert packed.padding_fraction() < 0.01 < padded.padding_fraction()
-    assert packed.rows < padded.rows
+    assert across.padding_fraction() < 0.01 < padded.padding_fraction()
+    assert apart.padding_fraction() < 0.02
+    assert across.rows == apart.rows < padded.rows
 
 
 def test_train_validation_split_is_by_document() -> None:

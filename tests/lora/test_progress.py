@@ -37,7 +37,8 @@ def _blocks(bundle, split, config):
     train = lora.tokenize_examples(split.train, bundle.tokenizer, config.seq_len)
     val = lora.tokenize_examples(split.val, bundle.tokenizer, config.seq_len)
     return (
-        lora.make_blocks(train, config.seq_len, pad, packing=True),
+        # Across documents: every packed position but a row's first is a target.
+        lora.make_blocks(train, config.seq_len, pad, packing=True, documents_apart=False),
         lora.make_blocks(val, config.seq_len, pad, packing=False),
     )
 

@@ -53,7 +53,7 @@ def test_comparison_tables_and_cards_agree_on_precision() -> None:
     windows = _windows([0.02, 0.01, 0.012, 0.011, 0.0105])
     details = _details(_side(45_123.4, windows), _side(30_987.6, windows, packing=False))
     speed, quality = lora.summary_rows(details), lora.quality_rows(details)
-    assert [r["run"] for r in speed] == ["ours", "Trainer (defaults)"]
+    assert [r["run"] for r in speed] == ["ours", "Trainer (best)"]
     assert speed[0]["trained tokens/s"] == "45,123" and "-" in speed[0]["p10-p90"]
     assert all(len(row) <= 7 for row in speed + quality)  # narrow enough for 1280 px
     assert quality[0]["val loss after"] == "4.484"

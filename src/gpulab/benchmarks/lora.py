@@ -4,9 +4,12 @@ The comparison itself is `gpulab.workloads.lora.compare` (the notebook runs it t
 picks the sizes (`FinetuneConfig.bench_for_profile`, recorded under `details.config`) and how many
 warm-up steps both sides leave out. Our side in the full profile on CUDA: bf16 autocast, packed
 rows, fused AdamW, no per-step host sync, the output head and loss computed in chunks, and each
-decoder layer compiled with `torch.compile`. Trainer keeps its defaults (`torch_compile=False` is
-one of them); the full profile also runs Trainer with `bf16=True` and reports that ratio too
-(`GPULAB_LORA_TRAINER_BF16=0` skips that reference run when GPU time is short; the report says so).
+decoder layer compiled with `torch.compile`, documents kept apart in packed rows (and once more
+across documents, to measure what that costs: `details.packing_comparison`). The headline peer is
+Trainer's strongest set-up (bf16, `DataCollatorWithFlattening`, `adamw_torch_fused`, SDPA,
+`torch_compile=True` on CUDA, its outcome in `details.trainer.torch_compile`); Trainer's defaults
+are `details.trainer_defaults` with their ratio. `GPULAB_LORA_TRAINER_BF16=1` adds Trainer with
+only `bf16=True` (off by default: the best set-up already runs bf16).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from gpulab.workloads import lora
 
 # Steps left out of tokens/s on both sides: CUDA context, cuBLAS heuristics, compiling.
 MEASURE_FROM = {profiles.SMOKE: 4, profiles.FULL: 10}
-# Whether to add the Trainer bf16=True reference run (GPUs with bf16 only).
-TRAINER_BF16 = {profiles.SMOKE: False, profiles.FULL: True}
+# Whether to add the Trainer bf16=True-only reference run (GPUs with bf16 only; opt in).
+TRAINER_BF16 = {profiles.SMOKE: False, profiles.FULL: False}
 
 
 def run(profile: str) -> BenchResult:
@@ -36,10 +39,8 @@ def run(profile: str) -> BenchResult:
     # Compiling pays off where kernel launches are the bottleneck (a GPU); on a CPU the C++
     # compile costs more than the run.
     config = replace(config, compile=config.compile and torch.cuda.is_available())
-    trainer_bf16 = TRAINER_BF16[profile]
-    skip_bf16 = os.environ.get("GPULAB_LORA_TRAINER_BF16", "1").strip().lower() in ("0", "no")
-    result = lora.compare(config, MEASURE_FROM[profile], trainer_bf16 and not skip_bf16)
-    if trainer_bf16 and skip_bf16:
-        result.details["trainer_bf16_skipped"] = "GPULAB_LORA_TRAINER_BF16=0 (GPU time)"
+    asked = os.environ.get("GPULAB_LORA_TRAINER_BF16", "").strip().lower()
+    trainer_bf16 = asked in ("1", "yes") if asked else TRAINER_BF16[profile]
+    result = lora.compare(config, MEASURE_FROM[profile], trainer_bf16)
     result.details["config"] = config.to_dict()
     return result

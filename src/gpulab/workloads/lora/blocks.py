@@ -2,12 +2,16 @@
 
 Labels are -100 on padding and on prompt tokens, set *by position* when the rows are built, so it
 does not matter that a tokenizer's pad token equals its EOS token. Packing concatenates documents
-(EOS between them) and cuts the stream into full rows: no compute is spent on padding. Padding is
-on the right and attention is causal, so real tokens never attend to padding.
+(EOS between them) and cuts the stream into full rows: no compute is spent on padding. By default
+packed rows keep documents apart: position ids restart at every document and transformers'
+attention (SDPA/eager/flex, given `position_ids` and no attention mask) is then block-diagonal, so a
+token sees only its own document, as with `DataCollatorWithFlattening`. Padding is on the right and
+attention is causal, so real tokens never attend to padding.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +80,14 @@ class Blocks:
     input_ids: torch.Tensor  # [rows, seq_len] int64
     labels: torch.Tensor  # [rows, seq_len] int64
     packed: bool
+    # [rows, seq_len], restarting at every document: attention stays inside each document.
+    # None: positions 0..seq_len-1 in every row (padded rows, or packing across documents).
+    position_ids: torch.Tensor | None = None
+
+    @property
+    def documents_apart(self) -> bool:
+        """Whether a token attends only to its own document (always so for padded rows)."""
+        return not self.packed or self.position_ids is not None
 
     @property
     def rows(self) -> int:
@@ -94,7 +106,8 @@ class Blocks:
         return 1.0 - self.trained_tokens() / max(1, self.rows * (self.seq_len - 1))
 
     def to(self, device: Any) -> Blocks:
-        return Blocks(self.input_ids.to(device), self.labels.to(device), self.packed)
+        positions = None if self.position_ids is None else self.position_ids.to(device)
+        return Blocks(self.input_ids.to(device), self.labels.to(device), self.packed, positions)
 
 
 def pad_sequences(sequences: Sequence[TokenSequence], seq_len: int, pad_id: int) -> Blocks:
@@ -110,11 +123,15 @@ def pad_sequences(sequences: Sequence[TokenSequence], seq_len: int, pad_id: int)
     return Blocks(ids, labels, packed=False)
 
 
-def pack_sequences(sequences: Sequence[TokenSequence], seq_len: int, pad_id: int) -> Blocks:
+def pack_sequences(
+    sequences: Sequence[TokenSequence], seq_len: int, pad_id: int, documents_apart: bool = True
+) -> Blocks:
     """Concatenate every sequence and cut full rows of `seq_len`: no padding except in the last row.
 
-    Documents share a row (separated by EOS) and attend across the boundary, as in GPT
-    pre-training; at 512+ tokens the effect on the loss is small, and no compute goes to padding.
+    `documents_apart` (the default): position ids restart at every sequence (and at every row), so
+    attention stays inside each document, and each document's first token carries no label (its
+    only context would be the previous document), as `DataCollatorWithFlattening` does. Otherwise
+    documents share a row and attend across the EOS between them, as in GPT pre-training.
     """
     import torch
 
@@ -126,18 +143,39 @@ def pack_sequences(sequences: Sequence[TokenSequence], seq_len: int, pad_id: int
     padded_labels = torch.full((total,), IGNORE_INDEX, dtype=torch.long)
     padded_ids[: len(ids)] = ids
     padded_labels[: len(labels)] = labels
-    return Blocks(padded_ids.view(rows, seq_len), padded_labels.view(rows, seq_len), packed=True)
+    positions = None
+    if documents_apart:
+        lengths = [len(s.input_ids) for s in sequences]
+        starts = torch.zeros(total, dtype=torch.bool)
+        starts[torch.tensor([0, *itertools.accumulate(lengths)][:-1], dtype=torch.long)] = True
+        padded_labels[: len(labels)][starts[: len(labels)]] = IGNORE_INDEX
+        if len(ids) < total:
+            starts[len(ids)] = True  # the last row's padding is a document of its own
+        starts[::seq_len] = True  # every row starts at position 0
+        index = torch.arange(total)
+        last_start = torch.cummax(torch.where(starts, index, 0), dim=0).values
+        positions = (index - last_start).view(rows, seq_len)
+    return Blocks(
+        padded_ids.view(rows, seq_len), padded_labels.view(rows, seq_len), True, positions
+    )
 
 
 def make_blocks(
-    sequences: Sequence[TokenSequence], seq_len: int, pad_id: int, packing: bool
+    sequences: Sequence[TokenSequence],
+    seq_len: int,
+    pad_id: int,
+    packing: bool,
+    documents_apart: bool = True,
 ) -> Blocks:
+    """Packed rows (documents kept apart unless `documents_apart=False`) or one padded row each."""
     if not sequences:
         raise UsageError(
             "no training tokens after tokenisation: every document is empty, or every prompt "
             f"fills the whole sequence length ({seq_len}) leaving nothing to learn"
         )
-    return (pack_sequences if packing else pad_sequences)(sequences, seq_len, pad_id)
+    if packing:
+        return pack_sequences(sequences, seq_len, pad_id, documents_apart)
+    return pad_sequences(sequences, seq_len, pad_id)
 
 
 def label_table(

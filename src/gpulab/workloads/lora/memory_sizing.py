@@ -29,15 +29,18 @@ def activation_bytes_per_sequence(model_config: Any, seq_len: int, precision: st
 
 
 def default_batch_size(model: Any, seq_len: int, precision: str = "auto", cap: int = 64) -> int:
-    """A first batch size from the GPU's free memory (4 on CPU, where memory is rarely the limit)."""
-    import torch
+    """A first batch size from the GPU's free memory (4 on CPU, where memory is rarely the limit).
 
+    Free memory comes from `memory_budget.free_and_total`: under a budget (`--memory-budget`)
+    the batch is sized for the smaller card, not for what this GPU has free.
+    """
+    from gpulab import memory_budget
     from gpulab.memory import suggest_batch_size
 
     device = next(model.parameters()).device
     if device.type != "cuda":
         return 4
     precision = resolve_precision(precision, device)
-    free, _ = torch.cuda.mem_get_info(device)
+    free, _ = memory_budget.free_and_total(device)
     per_sequence = activation_bytes_per_sequence(model.config, seq_len, precision)
     return suggest_batch_size(per_sequence, free, headroom=0.6, cap=cap)

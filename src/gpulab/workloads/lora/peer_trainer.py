@@ -1,8 +1,9 @@
-"""The peer: the same fine-tune through transformers.Trainer + PEFT, default TrainingArguments.
+"""The peer: the same fine-tune through transformers.Trainer + PEFT, in a `TrainerSetup`.
 
-Trainer runs with its defaults except the values that define the comparison (`explicit` below),
-and gets the same pre-tokenised sequences through HF's standard `DataCollatorForSeq2Seq`
-(dynamic padding). Its throughput counts trained tokens only, after the same warm-up steps.
+Trainer runs with its defaults except the values that define the comparison (`explicit` below)
+and those of its set-up (`trainer_setups`: the defaults, or the strongest one), on the same
+pre-tokenised sequences through HF's own collators. Its throughput counts trained tokens only,
+after the same warm-up steps.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gpulab.workloads.lora.config import FinetuneConfig
 from gpulab.workloads.lora.evaluate import evaluate
 from gpulab.workloads.lora.objective import IGNORE_INDEX
 from gpulab.workloads.lora.progress import PlannedProgress, Window
+from gpulab.workloads.lora.trainer_setups import TrainerSetup, defaults_setup
 
 # Trainer's defaults that decide its speed, recorded as it resolved them.
 _REPORTED_DEFAULTS = (
@@ -49,11 +51,12 @@ _REPORTED_DEFAULTS = (
 )
 
 
-def explicit_arguments(config: FinetuneConfig, bf16: bool = False) -> dict[str, Any]:
-    """The TrainingArguments that define the comparison; everything else stays the default."""
+def explicit_arguments(config: FinetuneConfig, setup: TrainerSetup | None = None) -> dict[str, Any]:
+    """The TrainingArguments that define the comparison plus the set-up's; the rest stay default."""
+    setup = setup or defaults_setup()
     explicit: dict[str, Any] = {
         "max_steps": config.steps,
-        "per_device_train_batch_size": config.batch_size,
+        "per_device_train_batch_size": setup.sequences_per_batch or config.batch_size,
         "gradient_accumulation_steps": config.grad_accum,
         "learning_rate": config.learning_rate,
         "seed": config.seed,
@@ -61,17 +64,23 @@ def explicit_arguments(config: FinetuneConfig, bf16: bool = False) -> dict[str, 
         "report_to": "none",  # no wandb/tensorboard
         "disable_tqdm": True,
     }
-    if bf16:
-        explicit["bf16"] = True
-    return explicit
+    return explicit | setup.arguments()
 
 
-def estimated_padded_positions(sequences: Sequence[TokenSequence], config: FinetuneConfig) -> int:
+def estimated_padded_positions(
+    sequences: Sequence[TokenSequence],
+    config: FinetuneConfig,
+    setup: TrainerSetup | None = None,
+) -> int:
     """Positions Trainer will compute (each batch padded to its longest), from seeded shuffles.
 
-    Trainer's sampler draws its own order, so this is an estimate for a progress bar's plan.
+    Trainer's sampler draws its own order, so this is an estimate for a progress bar's plan; a
+    flattening set-up computes its batches' tokens and no padding.
     """
     lengths = [len(s.input_ids) for s in sequences] or [config.seq_len]
+    if setup is not None and setup.flatten:
+        per_batch = (setup.sequences_per_batch or config.batch_size) * sum(lengths) / len(lengths)
+        return round(config.steps * config.grad_accum * per_batch)
     rng = random.Random(config.seed)
     order: list[int] = []
     batches = config.steps * config.grad_accum
@@ -89,30 +98,48 @@ def run_trainer(
     config: FinetuneConfig,
     prepared: Prepared,
     measure_from: int,
-    bf16: bool = False,
+    setup: TrainerSetup | None = None,
     progress: ProgressFn = no_progress,
 ) -> dict[str, Any]:
-    """transformers.Trainer on the same PEFT model and sequences, default TrainingArguments.
+    """transformers.Trainer on the same PEFT model and sequences, in the given set-up (defaults).
 
-    `progress` hears the padded positions Trainer has computed, of an estimate made up front.
+    `progress` hears the positions Trainer has computed, of an estimate made up front. A set-up
+    with `torch_compile` whose compile fails runs again eagerly; the result says why.
     """
+    setup = setup or defaults_setup()
+    try:
+        return _run_trainer(config, prepared, measure_from, setup, progress)
+    except Exception as err:
+        if not setup.torch_compile or "out of memory" in str(err).lower():
+            raise
+        reason = f"torch_compile=True failed: {type(err).__name__}: {str(err)[:300]}"
+        return _run_trainer(config, prepared, measure_from, setup.without_compile(reason), progress)
+
+
+def _run_trainer(
+    config: FinetuneConfig,
+    prepared: Prepared,
+    measure_from: int,
+    setup: TrainerSetup,
+    progress: ProgressFn,
+) -> dict[str, Any]:
     transformers = _import_transformers_with_trainer()
-    planned = estimated_padded_positions(prepared.train_sequences, config)
+    planned = estimated_padded_positions(prepared.train_sequences, config, setup)
     plan = PlannedProgress(progress, side_costs(config, prepared, planned))
     reset_peak_memory()
     model, _ = fresh_lora_model(config)
+    if setup.flatten:
+        # With a KV cache (transformers' default, use_cache=True, even in training) the mask
+        # ignores restarting position ids and flattened documents attend to each other.
+        model.get_base_model().config.use_cache = False
     before = evaluate(
         model, prepared.val_blocks, precision="fp32", progress=plan.phase("scoring before")
     )
     features = [{"input_ids": s.input_ids, "labels": s.labels} for s in prepared.train_sequences]
-    collator = CountingCollator(
-        transformers.DataCollatorForSeq2Seq(
-            prepared.tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX
-        )
-    )
+    collator = CountingCollator(setup.collator(transformers, prepared.tokenizer))
     training = plan.phase("training")
     timer = _window_timer(transformers, measure_from, config, collator, training, planned)
-    explicit = explicit_arguments(config, bf16)
+    explicit = explicit_arguments(config, setup)
     with tempfile.TemporaryDirectory() as output_dir, warnings.catch_warnings():
         # Trainer's own chatter (pin_memory without an accelerator, deprecations) is not ours.
         warnings.simplefilter("ignore", UserWarning)
@@ -131,37 +158,60 @@ def run_trainer(
         output = trainer.train()
         synchronize()
         train_seconds = time.perf_counter() - started
+    after = evaluate(
+        trainer.model, prepared.val_blocks, precision="fp32", progress=plan.phase("scoring after")
+    )
+    out = _figures(config, measure_from, setup, collator, timer)
+    out.update(
+        train_seconds=train_seconds,
+        final_train_loss=float(output.training_loss),
+        eval_loss_before=before.loss,
+        eval_loss=after.loss,
+        perplexity=after.perplexity,
+        peak_memory_mib=peak_memory_mib(),
+        attention=getattr(model.config, "_attn_implementation", None),
+        arguments={
+            "explicit": explicit,
+            "resolved_defaults": {name: str(getattr(args, name)) for name in _REPORTED_DEFAULTS},
+            "collator": setup.collator_name(),
+            "model_config_use_cache": bool(model.get_base_model().config.use_cache),
+            "transformers": transformers.__version__,
+        },
+    )
+    del trainer, model
+    return out
+
+
+def _figures(
+    config: FinetuneConfig,
+    measure_from: int,
+    setup: TrainerSetup,
+    collator: CountingCollator,
+    timer: Any,
+) -> dict[str, Any]:
+    """Trained tokens/s after warm-up, padding, the timed windows and how the set-up ran."""
     batches = config.steps * config.grad_accum
     measured_tokens = sum(collator.counts[measure_from * config.grad_accum : batches])
     measured_seconds = timer.ended - timer.started
     trained_tokens = sum(collator.counts[:batches])
-    after = evaluate(
-        trainer.model, prepared.val_blocks, precision="fp32", progress=plan.phase("scoring after")
-    )
-    out = {
+    return {
+        "setup": setup.name,
+        "label": setup.label,
         "tokens_per_s": measured_tokens / measured_seconds if measured_seconds > 0 else 0.0,
-        "precision": "bf16" if bf16 else "fp32",
-        "packing": False,
+        "precision": "bf16" if setup.bf16 else "fp32",
+        "packing": setup.flatten,
+        "documents_apart": True,  # padded rows, or flattening with restarting position ids
+        "sequences_per_batch": setup.sequences_per_batch or config.batch_size,
+        "torch_compile": {
+            "ran": setup.torch_compile,
+            "outcome": setup.compile_skipped or ("compiled" if setup.torch_compile else "off"),
+        },
         "padding_fraction": 1 - trained_tokens / max(1, sum(collator.padded[:batches])),
         "trained_tokens": trained_tokens,
         "measured_tokens": measured_tokens,
         "measured_seconds": measured_seconds,
-        "train_seconds": train_seconds,
         "windows": [w.__dict__ for w in timer.windows],
-        "final_train_loss": float(output.training_loss),
-        "eval_loss_before": before.loss,
-        "eval_loss": after.loss,
-        "perplexity": after.perplexity,
-        "peak_memory_mib": peak_memory_mib(),
-        "arguments": {
-            "explicit": explicit,
-            "resolved_defaults": {name: str(getattr(args, name)) for name in _REPORTED_DEFAULTS},
-            "collator": "DataCollatorForSeq2Seq(padding=True, label_pad_token_id=-100)",
-            "transformers": transformers.__version__,
-        },
     }
-    del trainer, model
-    return out
 
 
 def _import_transformers_with_trainer() -> Any:

@@ -183,10 +183,27 @@ def side_timing(side: dict[str, Any], measure_from: int) -> Timing | None:
 
 
 def _sides(details: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    sides = [("ours", details["ours"]), ("Trainer (defaults)", details["trainer"])]
-    if "trainer_bf16" in details:
-        sides.append(("Trainer (bf16=True)", details["trainer_bf16"]))
+    """Every side that ran: ours (both packings when measured), then each Trainer set-up."""
+    ours = details["ours"]
+    sides = [("ours" + _packing_label(ours, details), ours)]
+    if "ours_other_packing" in details:
+        other = details["ours_other_packing"]
+        sides.append(("ours" + _packing_label(other, details), other))
+    sides.append(("Trainer (best)", details["trainer"]))
+    for key, name in (
+        ("trainer_defaults", "Trainer (defaults)"),
+        ("trainer_bf16", "Trainer (bf16=True)"),
+    ):
+        if key in details and "error" not in details[key]:
+            sides.append((name, details[key]))
     return sides
+
+
+def _packing_label(side: dict[str, Any], details: dict[str, Any]) -> str:
+    """Which packing one of our runs used, named only when both were measured."""
+    if "ours_other_packing" not in details:
+        return ""
+    return ", documents apart" if side.get("documents_apart", True) else ", across documents"
 
 
 def summary_rows(details: dict[str, Any]) -> list[dict[str, Any]]:
@@ -198,7 +215,7 @@ def summary_rows(details: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "run": name,
                 "precision": side["precision"],
-                "rows": "packed" if side["packing"] else "padded per batch",
+                "rows": _rows(side),
                 "padding": f"{side['padding_fraction']:.1%}",
                 "trained tokens/s": tokens_per_s(side["tokens_per_s"]),
                 "p10-p90": throughput_range(side["tokens_per_s"], timing) or "one window",
@@ -206,6 +223,15 @@ def summary_rows(details: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _rows(side: dict[str, Any]) -> str:
+    """How a side lays out its tokens: packed rows (and whether documents see each other)."""
+    if side.get("setup") == "best":
+        return "one flattened row per batch, documents apart"
+    if not side["packing"]:
+        return "padded per batch"
+    return "packed, documents apart" if side.get("documents_apart", True) else "packed, across"
 
 
 def quality_rows(details: dict[str, Any]) -> list[dict[str, Any]]:
@@ -236,12 +262,12 @@ def noise_notes(details: dict[str, Any]) -> list[str]:
 
 def comparison_stats(details: dict[str, Any], ratio: float | None) -> list[Stat]:
     """The headline cards: the throughput ratio (with where it was measured) and both losses."""
-    ours, trainer = details["ours"], details["trainer"]
+    ours, trainer = details["ours"], details[details.get("headline_peer", "trainer")]
     where = "" if details.get("device", "cpu").startswith("cuda") else " · on a CPU, not a GPU"
     stats: list[Stat] = [
         {
             "value": "n/a" if ratio is None else f"{ratio:.2f}×",
-            "label": "trained tokens/s, ours ÷ Trainer",
+            "label": "trained tokens/s, ours ÷ Trainer's best set-up",
             "caption": (
                 f"{tokens_per_s(ours['tokens_per_s'])} vs "
                 f"{tokens_per_s(trainer['tokens_per_s'])} tokens/s{where}"
@@ -249,11 +275,31 @@ def comparison_stats(details: dict[str, Any], ratio: float | None) -> list[Stat]
         },
         {
             "value": f"{loss(ours['eval_loss'])} vs {loss(trainer['eval_loss'])}",
-            "label": "final validation loss, ours vs Trainer",
+            "label": "final validation loss, ours vs Trainer's best",
             "caption": f"{details['eval_loss_relative_difference']:+.2%} relative",
         },
     ]
-    if "trainer_bf16" in details:
+    if details.get("ratio_vs_trainer_defaults"):
+        stats.append(
+            {
+                "value": f"{details['ratio_vs_trainer_defaults']:.2f}×",
+                "label": "ours ÷ Trainer with its defaults",
+                "caption": f"its validation loss {loss(details['trainer_defaults']['eval_loss'])}",
+            }
+        )
+    packing = details.get("packing_comparison")
+    if packing and packing["apart_vs_across"]:
+        stats.append(
+            {
+                "value": f"{packing['apart_vs_across']:.2f}×",
+                "label": "our tokens/s, documents apart ÷ across",
+                "caption": (
+                    f"validation loss {loss(packing['eval_loss_apart'])} vs "
+                    f"{loss(packing['eval_loss_across'])}"
+                ),
+            }
+        )
+    if details.get("ratio_vs_trainer_bf16"):
         stats.append(
             {
                 "value": f"{details['ratio_vs_trainer_bf16']:.2f}×",
@@ -265,9 +311,12 @@ def comparison_stats(details: dict[str, Any], ratio: float | None) -> list[Stat]
 
 
 def arguments_markdown(details: dict[str, Any]) -> str:
-    """The TrainingArguments Trainer ran with: the explicit ones and the resolved defaults."""
+    """The TrainingArguments Trainer's best set-up ran with: the explicit ones, the resolved
+    defaults, and what became of `torch_compile`."""
     args = details["trainer"]["arguments"]
+    compiled = details["trainer"].get("torch_compile", {}).get("outcome", "off")
     return (
+        f"`torch_compile`: {compiled}.\n\n"
         "Set explicitly (everything else is the default of transformers "
         f"{args['transformers']}):\n\n```python\n{args['explicit']}\n```\n\n"
         f"Resolved defaults:\n\n```python\n{args['resolved_defaults']}\n```\n\n"

@@ -168,15 +168,24 @@ def _row_order(rows: int, config: FinetuneConfig) -> torch.Tensor:
 
 
 def summed_loss(
-    state: TrainingState, input_ids: torch.Tensor, labels: torch.Tensor
+    state: TrainingState,
+    input_ids: torch.Tensor,
+    labels: torch.Tensor,
+    position_ids: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Summed next-token loss of one micro-batch, under autocast; the head in chunks if it can."""
+    """Summed next-token loss of one micro-batch, under autocast; the head in chunks if it can.
+
+    `position_ids` that restart per document make transformers' attention block-diagonal (no
+    attention mask is passed, so it derives one document mask from them)."""
+    inputs = {"input_ids": input_ids, "use_cache": False}
+    if position_ids is not None:
+        inputs["position_ids"] = position_ids
     with autocast(state.precision, state.device):
         if state.head_split is not None:
             body, head = state.head_split
-            hidden = body(input_ids=input_ids, use_cache=False).last_hidden_state
+            hidden = body(**inputs).last_hidden_state
             return chunked_causal_lm_loss(hidden, head, labels, state.config.loss_chunk_tokens)
-        logits = state.model(input_ids=input_ids, use_cache=False).logits
+        logits = state.model(**inputs).logits
     return causal_lm_loss(logits, labels, reduction="sum")
 
 
@@ -194,7 +203,9 @@ def train_step(state: TrainingState, step: int, learning_rate: float) -> None:
     tokens = (labels[..., 1:] != IGNORE_INDEX).sum()
     for micro in range(config.grad_accum):
         input_ids = state.data.input_ids[rows[micro]]
-        loss = summed_loss(state, input_ids, labels[micro]) / tokens.clamp(min=1)
+        positions = state.data.position_ids
+        positions = None if positions is None else positions[rows[micro]]
+        loss = summed_loss(state, input_ids, labels[micro], positions) / tokens.clamp(min=1)
         scaler.scale(loss).backward()
         state.losses[step] += loss.detach()
     if config.grad_clip > 0:
