@@ -47,10 +47,10 @@ def _column(entry: dict[str, Any]) -> str:
     return f"{entry['device']} · {entry['profile']}"
 
 
-def _column_order(column: str) -> tuple[bool, str, bool]:
+def _column_order(column: str) -> tuple[bool, str, bool, str]:
     """CPU first, then each GPU with its memory-budget columns right after its own."""
     gpu, _, _rest = column.partition(" as ")
-    return (not column.startswith("cpu"), gpu.split(" · ")[0], " as " in column)
+    return (not column.startswith("cpu"), gpu.split(" · ")[0], " as " in column, column)
 
 
 def _cell_text(entry: dict[str, Any]) -> str:

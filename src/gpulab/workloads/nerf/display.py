@@ -108,19 +108,21 @@ def orbit_strip(frames: list[Any]) -> Any:
 
 
 def summary_rows(result: Any) -> list[dict[str, Any]]:
-    """One row per model: held-out PSNR, best curve point, steps, steps/s, time to 30 dB."""
+    """One row per model: held-out PSNR over all held-out views, the best point of its curve,
+    training seconds, steps, steps/s, time to 30 dB, what stopped it (short headers: the table
+    fits a medium-width page)."""
     rows = []
     for name, curve in result.curves.items():
         reached = curve.time_to(30.0)
         rows.append(
             {
                 "model": LABELS[name],
-                "held-out PSNR (all views, dB)": round(result.test_psnr[name], 2),
-                "best curve PSNR (dB)": round(curve.best, 2),
-                "training s": round(curve.seconds, 1),
+                "held-out dB": round(result.test_psnr[name], 2),
+                "best curve dB": round(curve.best, 2),
+                "train s": round(curve.seconds, 1),
                 "steps": curve.steps,
                 "steps/s": round(curve.steps / max(curve.seconds, 1e-9), 1),
-                "time to 30 dB": f"{reached:.1f} s" if reached is not None else "not reached",
+                "to 30 dB": f"{reached:.1f} s" if reached is not None else "not reached",
                 "stopped by": curve.stopped,
             }
         )
