@@ -63,6 +63,24 @@ def resolve(name: str) -> BenchFn:
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}").run
 
 
+def require_cuda_for_full(profile: str, name: str, what: str) -> None:
+    """Refuse a full benchmark where torch sees no CUDA GPU, naming the smoke command instead.
+
+    `what` says what the full run does on the GPU: "measures PageRank on a CUDA GPU".
+    """
+    from gpulab import profiles
+
+    if profiles.check(profile) != profiles.FULL:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise UsageError(
+            f"the full {name} benchmark {what} and torch sees none; "
+            f"run `gpulab bench {name} --profile smoke` on this machine"
+        )
+
+
 def run_benchmark(name: str, profile: str = "full", out_dir: Path = DEFAULT_OUT) -> dict[str, Any]:
     """Run one benchmark with telemetry sampling; write and return its report."""
     from gpulab import profiles

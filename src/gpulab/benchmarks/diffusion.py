@@ -18,9 +18,8 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.diffusion import DiffusionConfig, LadderResult, run_ladder
 
 
@@ -29,11 +28,7 @@ def config_for(profile: str) -> DiffusionConfig:
     config = DiffusionConfig.bench_for_profile(profile)
     if os.environ.get("GPULAB_DIFFUSION_MAX_AUTOTUNE") == "1":
         config = replace(config, max_autotune=True)
-    if profiles.check(profile) == profiles.FULL and not _cuda_available():
-        raise UsageError(
-            "the full diffusion benchmark times SD 1.5 on a CUDA GPU and torch sees none; "
-            "run `gpulab bench diffusion --profile smoke` on this machine"
-        )
+    require_cuda_for_full(profile, "diffusion", "times SD 1.5 on a CUDA GPU")
     return config
 
 
@@ -95,9 +90,3 @@ def _summary(result: LadderResult, row: Any) -> dict[str, Any] | None:
 def _say(done: float, total: float, note: str) -> None:
     if int(done) == done and (done % 25 == 0 or done == total):
         print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.distributed import DDP, SINGLE, TrainConfig, max_world, run_suite
 
 
@@ -25,14 +25,7 @@ def config_for(profile: str) -> TrainConfig:
     """The benchmark's settings at world sizes 1..N; full needs CUDA GPUs, smoke the CPU."""
     smoke = profiles.check(profile) == profiles.SMOKE
     config = replace(TrainConfig.bench_for_profile(profile), device="cpu" if smoke else "cuda")
-    if not smoke:
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError(
-                "the full distributed benchmark trains on CUDA GPUs and torch sees none; "
-                "run `gpulab bench distributed --profile smoke` on this machine"
-            )
+    require_cuda_for_full(profile, "distributed", "trains on CUDA GPUs")
     top = 2 if smoke else max_world(config)
     # powers of two up to the device count, and the count itself: one torchrun launch each
     worlds = sorted({2**k for k in range(top.bit_length()) if 2**k <= top} | {top})

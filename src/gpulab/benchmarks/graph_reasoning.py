@@ -18,7 +18,7 @@ from typing import Any
 
 from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.graph_reasoning import (
     HIERARCHICAL,
     ReasoningConfig,
@@ -65,11 +65,7 @@ def _throughput(config: ReasoningConfig, graphs: list[Any]) -> dict[str, Any]:
 
 def run(profile: str) -> BenchResult:
     profile = profiles.check(profile)
-    if profile == profiles.FULL and not _cuda():
-        raise UsageError(
-            "the full graph-reasoning benchmark trains 27 runs on a CUDA GPU and torch sees "
-            "none; run `gpulab bench graph-reasoning --profile smoke` here"
-        )
+    require_cuda_for_full(profile, "graph-reasoning", "trains 27 runs on a CUDA GPU")
     with tempfile.TemporaryDirectory(prefix="gpulab-graph-reasoning-bench-") as folder:
         config = ReasoningConfig.for_profile(profile).with_changes(checkpoint_dir=folder)
         result = run_suite(config, resume=False)

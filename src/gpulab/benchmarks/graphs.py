@@ -20,9 +20,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.graphs import (
     CUGRAPH,
     NETWORKX,
@@ -45,11 +44,7 @@ METHOD = (
 def config_for(profile: str) -> GraphConfig:
     """The benchmark's settings (`GraphConfig.bench_for_profile`); full needs a CUDA GPU."""
     config = GraphConfig.bench_for_profile(profile)
-    if profiles.check(profile) == profiles.FULL and not _cuda_available():
-        raise UsageError(
-            "the full graphs benchmark measures PageRank on a CUDA GPU and torch sees none; "
-            "run `gpulab bench graphs --profile smoke` on this machine"
-        )
+    require_cuda_for_full(profile, "graphs", "measures PageRank on a CUDA GPU")
     return config
 
 
@@ -199,9 +194,3 @@ def _graph(result: SuiteResult, name: str) -> GraphInfo:
 
 def _say(done: float, total: float, note: str) -> None:
     print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -15,22 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.nerf import NerfConfig, run_nerf
 
 
 def config_for(profile: str) -> NerfConfig:
     config = NerfConfig.bench_for_profile(profile)
-    if profiles.check(profile) == profiles.FULL:
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError(
-                "the full NeRF benchmark trains on a CUDA GPU and torch sees none; run "
-                "`gpulab bench nerf --profile smoke` on this machine"
-            )
+    require_cuda_for_full(profile, "nerf", "trains on a CUDA GPU")
     return config
 
 

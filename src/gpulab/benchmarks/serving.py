@@ -13,23 +13,15 @@ check, the server's start time and the config.
 
 from __future__ import annotations
 
-from gpulab import profiles
 from gpulab.bench import BenchResult
-from gpulab.errors import UsageError
+from gpulab.benchmarks import require_cuda_for_full
 from gpulab.workloads.serving import RESNET, ServingConfig, ensure_env, run_suite
 
 
 def config_for(profile: str) -> ServingConfig:
     """The benchmark's settings; full needs a CUDA GPU."""
     config = ServingConfig.bench_for_profile(profile)
-    if profiles.check(profile) == profiles.FULL:
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageError(
-                "the full serving benchmark serves bf16 ResNet-50 on a CUDA GPU and torch sees "
-                "none; run `gpulab bench serving --profile smoke` on this machine"
-            )
+    require_cuda_for_full(profile, "serving", "serves bf16 ResNet-50 on a CUDA GPU")
     return config
 
 
