@@ -26,6 +26,7 @@ import torch
 import torch.distributed as dist
 
 from gpulab import memory_budget
+from gpulab.repro import seed_everything
 from gpulab.timing import Timing, benchmark, synchronize
 
 from .config import SINGLE, TrainConfig, plan_batch
@@ -60,7 +61,7 @@ def run_strategy(strategy: str, config: TrainConfig, text: torch.Tensor, run_dir
     """Train `strategy` for config.steps steps; rank 0 logs each step and writes the result."""
     rank, world, device = dist.get_rank(), dist.get_world_size(), _device()
     plan = plan_batch(config.global_batch, world, config.accumulation)
-    torch.manual_seed(config.seed)  # the same initial weights on every rank and strategy
+    seed_everything(config.seed)  # the same initial weights on every rank and strategy
     model = wrap(
         Gpt(config.seq_len, config.d_model, config.n_layers, config.n_heads),
         strategy,

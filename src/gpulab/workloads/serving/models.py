@@ -51,7 +51,9 @@ def build(shape: ModelShape, seed: int = 0, dtype: str = "float32", device: str 
     """The model in eval mode with weights drawn from `seed` (equal in every process)."""
     import torch
 
-    torch.manual_seed(seed)
+    from gpulab.repro import seed_everything
+
+    seed_everything(seed)
     builders = {RESNET: _resnet50, BERT: _bert, MLP: _mlp, FAULTY: _mlp}
     model = builders[shape.name](shape)
     return model.to(device=device, dtype=getattr(torch, dtype)).eval()
