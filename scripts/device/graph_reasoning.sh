@@ -48,6 +48,7 @@ for domain, v in d["per_domain"].items():
 t = d["throughput"]
 print(f"train graphs/s: GPU {t.get('gpu_graphs_per_s', 0):.0f}  CPU {t['cpu_graphs_per_s']:.0f} "
       f"({t['cpu_threads']} threads)  GPU/CPU {t.get('gpu_over_cpu')}")
+print("every model:", json.dumps(d["summary"])[:4000])
 print(f"HEADLINE ours {r['ours']:.3f} vs {r['peer']['value']:.3f} RATIO {r['ratio']}")
 PY
 fi
