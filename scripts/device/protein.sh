@@ -37,7 +37,7 @@ for name in ("biotite", "anywidget", "marimo"):
 PY
 
 step "bench protein --profile full"
-timeout 120 gpulab bench protein --profile full --out "$OUT/bench"
+timeout ${BENCH_TIMEOUT_S:-170} gpulab bench protein --profile full --out "$OUT/bench"
 step "bench exit status $?"
 [ -f "$OUT/bench/protein.json" ] && cp "$OUT/bench/protein.json" "$OUT/protein.json" && python3 - "$OUT/protein.json" <<'PY'
 import json, sys
@@ -53,10 +53,10 @@ print("longest fit:", d["esmfold"]["longest_fit"])
 PY
 
 step "gpulab test --profile full"
-timeout 90 gpulab test notebooks/protein_structure.py --profile full --report "$OUT/gpu-test"
+timeout ${TEST_TIMEOUT_S:-90} gpulab test notebooks/protein_structure.py --profile full --report "$OUT/gpu-test"
 step "test exit status $?"
 
 step "gpulab test --profile full under a 22 GiB budget"
-GPULAB_MEMORY_BUDGET=22GiB timeout 90 gpulab test notebooks/protein_structure.py --profile full \
+GPULAB_MEMORY_BUDGET=22GiB timeout ${TEST_TIMEOUT_S:-90} gpulab test notebooks/protein_structure.py --profile full \
   --report "$OUT/gpu-test-budget"
 step "budget test exit status $?"
