@@ -311,7 +311,7 @@ def _(
     with gpu_step("training", results_kept=True):
         gr.require_pyg()
         _job = gr.TrainingJob(config, resume=resume_input.value)
-        if profile.interactive:  # a browser: train in the background, Stop stays live
+        if profile.background:  # a browser: train in the background, Stop stays live
             set_job(_job.start())
             _view = mo.md("Training started: the curves below update every second.")
         else:

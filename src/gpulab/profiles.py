@@ -76,6 +76,14 @@ class Profile:
             "profile" in self.args or "smoke" in self.args or (self.smoke and not self.interactive)
         )
 
+    @property
+    def background(self) -> bool:
+        """Long work may run in a background thread that the page polls: a browser is attached
+        and no profile was named in the arguments. `marimo export session` (and so `gpulab test`)
+        reports the same app mode as a browser, but names its profile and ends when the cells
+        return, so there the work runs in the cell and finishes."""
+        return self.interactive and not self.autorun
+
     def pick(self, smoke: Any, full: Any) -> Any:
         """The smoke or the full value of a setting: `profile.pick(64, 8192)`."""
         return smoke if self.smoke else full

@@ -153,3 +153,13 @@ def test_a_served_smoke_profile_waits_for_its_buttons() -> None:
     assert not served.autorun
     assert script.autorun and headless_full.autorun
     assert not Profile("full", interactive=False).autorun
+
+
+def test_background_work_only_where_a_browser_waits_for_it() -> None:
+    from gpulab.profiles import Profile
+
+    served = Profile("smoke", source="$GPULAB_PROFILE", interactive=True)
+    exported = Profile("full", args={"profile": "full"}, source="notebook args", interactive=True)
+    assert served.background
+    assert not exported.background  # `gpulab test` (export session): the cell must finish
+    assert not Profile("smoke", interactive=False).background
