@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .fit import superimposed
 from .structures import Structure
 
 # DSSP's eight states folded into P-SEA's three: helices (H, G, I) -> a, strands (E, B) -> b.
@@ -95,7 +96,7 @@ def compare(reference: Structure, mobile: Structure) -> Comparison:
             f"{reference.name} has {fixed.array_length()} CA atoms and {mobile.name} "
             f"{moving.array_length()}: superposition needs the same residues"
         )
-    fitted, _ = struc.superimpose(fixed, moving)
+    fitted = superimposed(fixed, moving)
     deviation = np.linalg.norm(fitted.coord - fixed.coord, axis=-1)
     indices = np.arange(fixed.array_length())
     tm = struc.tm_score(fixed, fitted, indices, indices)

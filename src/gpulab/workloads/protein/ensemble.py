@@ -10,18 +10,18 @@ from typing import Any
 
 from gpulab import repro
 
+from .fit import superimposed
 from .structures import Structure
 
 
 def interpolated(open_: Structure, closed: Structure, n: int, noise: float, seed: int) -> Any:
     """(n, A, 3) float64 CA coordinates, t from 0 (open) to 1 (closed), noise in Å."""
-    import biotite.structure as struc
     import numpy as np
 
     repro.seed_everything(seed)
     rng = np.random.default_rng(seed)
     start = open_.ca().coord.astype(np.float64)
-    end, _ = struc.superimpose(start, closed.ca().coord.astype(np.float64))
+    end = superimposed(start, closed.ca().coord.astype(np.float64))
     t = np.linspace(0.0, 1.0, n)[:, None, None]
     path = (1 - t) * start[None] + t * end[None]
     return path + rng.normal(0.0, noise, size=path.shape)

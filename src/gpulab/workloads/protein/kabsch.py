@@ -14,6 +14,8 @@ from typing import Any
 
 from gpulab.progress import ProgressFn, no_progress
 
+from .fit import superimposed
+
 BYTES_PER_PAIR = 16 * 8 * 3  # K, its workspace and eigenvalues, float64
 
 
@@ -78,6 +80,6 @@ def biotite_rows(coords: Any, rows: Any) -> Any:
 
     out = np.empty((len(rows), coords.shape[0]))
     for k, i in enumerate(rows):
-        fitted, _ = struc.superimpose(coords[i], coords)
+        fitted = superimposed(coords[i], coords)
         out[k] = struc.rmsd(coords[i], fitted)
     return out
