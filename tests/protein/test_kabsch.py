@@ -61,3 +61,15 @@ def test_run_rmsd_smoke_checks_and_times_both_sides() -> None:
     assert result.equal and result.max_abs_diff < 1e-4
     assert result.matrix.shape == (24, 24)
     assert result.ours_pairs_per_s > 0 and result.peer_pairs_per_s > 0
+
+
+def test_newton_finds_the_largest_eigenvalue_of_horns_matrix() -> None:
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    h = torch.randn(5000, 3, 3, dtype=torch.float64, generator=generator) * 40
+    k = kabsch.horn_matrix(h)
+    upper = k.abs().sum(dim=-1).max(dim=-1).values  # Gershgorin: no eigenvalue exceeds it
+    expected = torch.linalg.eigvalsh(k)[..., -1]
+    found = kabsch.largest_horn_eigenvalue(h, upper)
+    assert torch.allclose(found, expected, rtol=1e-10, atol=1e-9)
