@@ -4,7 +4,8 @@
 # 1. `gpulab bench graph-reasoning --profile full`: 3 domains (causal, planning, knowledge graph,
 #    1500 graphs each) x 3 models (hierarchical R-GCN, flat R-GCN, bag-of-relations MLP) x 3
 #    seeds, 16 epochs, batch 256, on the GPU; per-domain test accuracy with 95 % intervals, ours
-#    / best baseline, and training graphs/s of one batch step on the GPU vs the CPU.
+#    / best baseline, and training graphs/s of one step on the GPU vs the CPU at batches of
+#    1024, 4096 and 16384 graphs.
 # 2. `gpulab test notebooks/graph_reasoning_dashboard.py --profile full` (the same training
 #    headless, plus cross-domain, checkpoints, export), then again under a 22 GiB memory budget.
 # Expected (estimated, not yet measured): 1-1.5 minutes per step on an H200, about 4-5 minutes
@@ -46,8 +47,12 @@ for domain, v in d["per_domain"].items():
           f"{v['baseline']:.3f} ±{v['baseline_ci95']:.3f}  ratio {v['ratio']:.3f}  "
           f"separated {v['separated']}")
 t = d["throughput"]
-print(f"train graphs/s: GPU {t.get('gpu_graphs_per_s', 0):.0f}  CPU {t['cpu_graphs_per_s']:.0f} "
-      f"({t['cpu_threads']} threads)  GPU/CPU {t.get('gpu_over_cpu')}")
+for row in t["by_batch"]:
+    print(f"  batch {row['batch']:6}: GPU {row.get('gpu_graphs_per_s', 0):9.0f}  "
+          f"CPU {row['cpu_graphs_per_s']:8.0f} graphs/s ({row['cpu_threads']} threads)")
+print(f"train graphs/s at each one's best batch: GPU {t.get('gpu_graphs_per_s', 0):.0f} "
+      f"(batch {t.get('gpu_batch')})  CPU {t['cpu_graphs_per_s']:.0f} (batch {t['cpu_batch']}, "
+      f"{t['cpu_threads']} threads)  GPU/CPU {t.get('gpu_over_cpu')}")
 print("every model:", json.dumps(d["summary"])[:4000])
 print(f"HEADLINE ours {r['ours']:.3f} vs {r['peer']['value']:.3f} RATIO {r['ratio']}")
 PY

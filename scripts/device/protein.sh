@@ -13,8 +13,11 @@
 # Writes $OUT/protein.json (commit as reports/bench/<gpu>/protein.json), $OUT/gpu-test,
 # $OUT/gpu-test-budget and $OUT/protein.log.
 # Wheels to carry in .whl/ (installed by setup.sh): biotite 2.x (cp312), biotraj, msgpack,
-# anywidget, psygnal, ipywidgets, comm, traitlets, widgetsnbextension, jupyterlab_widgets, and
-# marimo with its own dependencies for the notebook runs.
+# anywidget, psygnal, ipywidgets, comm, traitlets, widgetsnbextension, jupyterlab_widgets,
+# IPython and its own (ipywidgets imports it; the image has none: ipython, asttokens, executing,
+# ipython_pygments_lexers, matplotlib_inline, pexpect, ptyprocess, prompt_toolkit, pure_eval,
+# stack_data, wcwidth, pygments), and marimo with its own dependencies for the notebook runs.
+# With the checkout that is just under the 64 MiB carry: leave out marimo's loro and docutils.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpulab-out}

@@ -23,7 +23,9 @@ def test_smoke_report(tmp_path: Path) -> None:
             "bag-of-relations-mlp",
         }
     assert list(details["config"]["seeds"]) == [0]
-    assert details["throughput"]["cpu_graphs_per_s"] > 0
+    throughput = details["throughput"]
+    assert [row["batch"] for row in throughput["by_batch"]] == [32]
+    assert throughput["cpu_graphs_per_s"] == throughput["by_batch"][0]["cpu_graphs_per_s"] > 0
     assert report["ratio"] is None and "smoke" in report["no_ratio_because"]
     assert len(details["cross_domain"]) == 9
 

@@ -71,8 +71,9 @@ class ReasoningConfig:
     checkpoint_every: int = 1
     device: str = "auto"  # "auto": the first CUDA GPU where torch sees one, else the CPU
     cross_domain: bool = True
-    cpu_throughput_batches: int = 3  # batches timed on the CPU for the graphs/s comparison
-    throughput_batch: int = 1024  # graphs per step in the GPU-vs-CPU graphs/s comparison
+    cpu_throughput_batches: int = 3  # steps timed on the CPU for the graphs/s comparison
+    # graphs per step in the GPU-vs-CPU graphs/s comparison: each device is judged at its best
+    throughput_batches: tuple[int, ...] = (1024, 4096, 16384)
 
     @classmethod
     def for_profile(cls, profile: str) -> ReasoningConfig:
@@ -89,7 +90,7 @@ class ReasoningConfig:
                 num_bases=4,
                 checkpoint_dir=str(folder),
                 cpu_throughput_batches=2,
-                throughput_batch=32,
+                throughput_batches=(32,),
             )
         return cls()
 

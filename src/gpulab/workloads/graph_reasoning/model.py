@@ -1,10 +1,10 @@
 """The models: a hierarchical R-GCN (ours) and the two baselines it must beat.
 
 - `HierarchicalRGCN`: relational graph convolutions with basis decomposition (every relation's
-  weight is a mix of `num_bases` shared matrices), SAGPooling down `levels` levels with a
-  convolution at each, a readout of every level summed into the classifier, and the way back up:
-  each pooled level is scattered back to the nodes it kept and convolved over the finer graph,
-  where a decoder must recover every node's type. That reconstruction (cycle-consistency) loss,
+  weight is a mix of `num_bases` shared matrices; `rgcn.RelationalConv`), SAGPooling down
+  `levels` levels with a convolution at each, a readout of every level summed into the
+  classifier, and the way back up: each pooled level is scattered back to the nodes it kept and
+  convolved over the finer graph, where a decoder must recover every node's type. That reconstruction (cycle-consistency) loss,
   weighted against cross-entropy, makes the pooled graphs keep what the input said.
 - `FlatRGCN`: the same relational layers, no pooling: what the hierarchy is measured against.
 - `BagMLP`: an MLP on the counts of each relation and node type, structure thrown away.
@@ -16,11 +16,12 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch_geometric.nn import RGCNConv, SAGPooling, global_max_pool, global_mean_pool
+from torch_geometric.nn import SAGPooling, global_max_pool, global_mean_pool
 
 from .config import FLAT, HIERARCHICAL, MLP, ReasoningConfig
 from .data import BAG_FEATURES, FEATURES, NUM_RELATIONS
 from .domains import NODE_TYPES
+from .rgcn import RelationalConv
 
 
 def _readout(h: torch.Tensor, batch: torch.Tensor, graphs: int) -> torch.Tensor:
@@ -39,11 +40,11 @@ class HierarchicalRGCN(nn.Module):
         bases = min(num_bases, NUM_RELATIONS)
         self.embed = nn.Linear(FEATURES, hidden)
         self.down = nn.ModuleList(
-            RGCNConv(hidden, hidden, NUM_RELATIONS, num_bases=bases) for _ in range(levels + 1)
+            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(levels + 1)
         )
         self.pools = nn.ModuleList(SAGPooling(hidden, ratio=ratio) for _ in range(levels))
         self.up = nn.ModuleList(
-            RGCNConv(hidden, hidden, NUM_RELATIONS, num_bases=bases) for _ in range(levels)
+            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(levels)
         )
         self.decoder = nn.Linear(hidden, len(NODE_TYPES))
         self.classifier = _head(hidden)
@@ -79,7 +80,7 @@ class FlatRGCN(nn.Module):
         bases = min(num_bases, NUM_RELATIONS)
         self.embed = nn.Linear(FEATURES, hidden)
         self.convs = nn.ModuleList(
-            RGCNConv(hidden, hidden, NUM_RELATIONS, num_bases=bases) for _ in range(layers)
+            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(layers)
         )
         self.classifier = _head(hidden)
 

@@ -10,10 +10,16 @@ from .config import ReasoningConfig
 
 
 def train_throughput(
-    model_name: str, graphs: list[Any], config: ReasoningConfig, device: str, repeats: int
+    model_name: str,
+    graphs: list[Any],
+    config: ReasoningConfig,
+    device: str,
+    repeats: int,
+    batch_size: int,
 ) -> Timing:
     """Seconds per training step (forward, both losses, backward, Adam) of one batch of
-    `config.throughput_batch` graphs (or all of `graphs`, if fewer)."""
+    `batch_size` graphs: `graphs` repeated as often as it takes (the cost of a step depends on
+    the graphs' sizes, not on whether two of them are equal)."""
     import torch
     from torch_geometric.data import Batch
 
@@ -24,7 +30,8 @@ def train_throughput(
     seed_everything(0)
     model = build_model(model_name, config).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    batch = Batch.from_data_list(graphs[: config.throughput_batch]).to(device)
+    repeated = graphs * -(-batch_size // len(graphs))
+    batch = Batch.from_data_list(repeated[:batch_size]).to(device)
 
     def step() -> None:
         logits, recon = model(batch)
