@@ -39,6 +39,7 @@ RESUME_KEYS = (
     "hidden",
     "num_bases",
     "levels",
+    "convs_before_pool",
     "pool_ratio",
     "recon_weight",
     "lr",
@@ -64,6 +65,7 @@ class ReasoningConfig:
     hidden: int = 64
     num_bases: int = 8
     levels: int = 2
+    convs_before_pool: int = 2  # relational layers over the full graph before the first pooling
     pool_ratio: float = 0.6
     recon_weight: float = 0.3
     lr: float = 5e-3
@@ -113,6 +115,8 @@ class ReasoningConfig:
             raise UsageError("epochs and batch_size must be >= 1 and hidden >= 2")
         if not 1 <= self.levels <= 3:
             raise UsageError(f"levels of pooling must be 1, 2 or 3, got {self.levels}")
+        if not 1 <= self.convs_before_pool <= 4:
+            raise UsageError(f"convs_before_pool must be 1 to 4, got {self.convs_before_pool}")
         if not 0.1 <= self.pool_ratio < 1:
             raise UsageError(f"pool_ratio must be in [0.1, 1), got {self.pool_ratio}")
         if self.recon_weight < 0 or self.lr <= 0 or self.num_bases < 1:

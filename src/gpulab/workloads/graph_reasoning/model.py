@@ -1,8 +1,9 @@
 """The models: a hierarchical R-GCN (ours) and the two baselines it must beat.
 
 - `HierarchicalRGCN`: relational graph convolutions with basis decomposition (every relation's
-  weight is a mix of `num_bases` shared matrices; `rgcn.RelationalConv`), SAGPooling down
-  `levels` levels with a convolution at each, a readout of every level summed into the
+  weight is a mix of `num_bases` shared matrices; `rgcn.RelationalConv`), `convs_before_pool` of
+  them over the full graph (pooling after a single layer keeps nodes that have seen only their
+  neighbours), then SAGPooling down `levels` levels with a convolution at each, a readout of every level summed into the
   classifier, and the way back up: each pooled level is scattered back to the nodes it kept and
   convolved over the finer graph, where a decoder must recover every node's type. That reconstruction (cycle-consistency) loss,
   weighted against cross-entropy, makes the pooled graphs keep what the input said.
@@ -33,14 +34,19 @@ def _head(hidden: int) -> nn.Module:
 
 
 class HierarchicalRGCN(nn.Module):
-    """R-GCN -> (SAGPool -> R-GCN) x levels -> classifier; unpool back down for reconstruction."""
+    """R-GCN x convs_before_pool -> (SAGPool -> R-GCN) x levels -> classifier; unpool back down."""
 
-    def __init__(self, hidden: int, num_bases: int, levels: int, ratio: float) -> None:
+    def __init__(
+        self, hidden: int, num_bases: int, levels: int, ratio: float, convs_before_pool: int = 2
+    ) -> None:
         super().__init__()
         bases = min(num_bases, NUM_RELATIONS)
         self.embed = nn.Linear(FEATURES, hidden)
+        self.first = nn.ModuleList(
+            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(convs_before_pool)
+        )
         self.down = nn.ModuleList(
-            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(levels + 1)
+            RelationalConv(hidden, hidden, NUM_RELATIONS, bases) for _ in range(levels)
         )
         self.pools = nn.ModuleList(SAGPooling(hidden, ratio=ratio) for _ in range(levels))
         self.up = nn.ModuleList(
@@ -53,10 +59,12 @@ class HierarchicalRGCN(nn.Module):
         """(class logits per graph, node-type logits per input node after the round trip)."""
         graphs = int(data.num_graphs)
         x, edge_index, edge_type, batch = data.x, data.edge_index, data.edge_type, data.batch
-        h = torch.relu(self.down[0](torch.relu(self.embed(x)), edge_index, edge_type))
+        h = torch.relu(self.embed(x))
+        for conv in self.first:
+            h = torch.relu(conv(h, edge_index, edge_type))
         readout = _readout(h, batch, graphs)
         trail = []  # what each level needs on the way back up
-        for pool, conv in zip(self.pools, self.down[1:], strict=True):
+        for pool, conv in zip(self.pools, self.down, strict=True):
             trail.append((h.size(0), edge_index, edge_type))
             h, edge_index, edge_type, batch, perm, _ = pool(h, edge_index, edge_type, batch)
             h = torch.relu(conv(h, edge_index, edge_type))
@@ -111,7 +119,13 @@ class BagMLP(nn.Module):
 def build_model(name: str, config: ReasoningConfig) -> nn.Module:
     """A fresh model of kind `name`, sized by the config."""
     if name == HIERARCHICAL:
-        return HierarchicalRGCN(config.hidden, config.num_bases, config.levels, config.pool_ratio)
+        return HierarchicalRGCN(
+            config.hidden,
+            config.num_bases,
+            config.levels,
+            config.pool_ratio,
+            config.convs_before_pool,
+        )
     if name == FLAT:
         return FlatRGCN(config.hidden, config.num_bases)
     if name == MLP:
