@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,26 @@ def found(findings: list[Finding]) -> set[tuple[str, int]]:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+def judgements(name: str) -> dict:
+    """A judged corpus: `{"marimo": version, "note": ..., "findings": [{file, line, code,
+    verdict, why}]}` from `tests/fixtures/lint/<name>`."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def findings_in(notebooks: list[Path], root: Path) -> Counter[tuple[str, int, str]]:
+    """(file relative to `root`, line, code) of every finding on each notebook, all rules on."""
+    codes = every_code()
+    reported: Counter[tuple[str, int, str]] = Counter()
+    for path in notebooks:
+        findings, linted = lint_file(path, codes)
+        assert linted, f"{path} is not read as a notebook"
+        reported.update((path.relative_to(root).as_posix(), f.line, f.code) for f in findings)
+    return reported
+
+
+def assert_exactly_judged(reported: Counter[tuple[str, int, str]], judged: dict) -> None:
+    expected = Counter((e["file"], e["line"], e["code"]) for e in judged["findings"])
+    assert sorted((reported - expected).elements()) == [], "new findings: judge them"
+    assert sorted((expected - reported).elements()) == [], "judged findings no longer reported"

@@ -1,53 +1,52 @@
-"""`gpulab lint` on notebooks nobody here wrote that every machine has: the tutorials the
-installed marimo package ships. Exactly the judged findings, and every one judged true.
+"""`gpulab lint` on notebooks nobody here wrote that every machine has: the tutorials and the
+snippets the installed marimo package ships. Exactly the judged findings, and every one judged true.
 
-The judgements (`tests/fixtures/lint/installed_tutorials.json`) were made by reading each
-notebook; a wider measurement on 62 public notebooks is recorded in `reports/lint/`.
+The judgements (`tests/fixtures/lint/installed_tutorials.json`, `installed_snippets.json`) were
+made by reading each notebook; the smoke tests vendored from marimo's sdist are judged in
+`test_vendored_notebooks.py`, and a wider measurement on 62 public notebooks is recorded in
+`reports/lint/`.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from pathlib import Path
 
 import marimo
 import pytest
-from conftest import FIXTURES, every_code
+from conftest import assert_exactly_judged, findings_in, judgements
 
 from gpulab.qa.discovery import is_notebook
-from gpulab.qa.lint.engine import lint_file
 
-JUDGED = json.loads((FIXTURES / "installed_tutorials.json").read_text(encoding="utf-8"))
-TUTORIALS = Path(marimo.__file__).parent / "_tutorials"
-NOTEBOOKS = sorted(path for path in TUTORIALS.glob("*.py") if is_notebook(path))
+SHIPPED = Path(marimo.__file__).parent
+# Corpus: (folder in the installed marimo package, judgements, at least this many notebooks).
+CORPORA = {
+    "tutorials": (SHIPPED / "_tutorials", "installed_tutorials.json", 8),
+    "snippets": (SHIPPED / "_snippets" / "data", "installed_snippets.json", 90),
+}
 
 
-def test_the_judgements_are_for_this_marimo() -> None:
-    assert marimo.__version__ == JUDGED["marimo"], (
-        f"marimo {marimo.__version__} ships other tutorials than the judged "
-        f"{JUDGED['marimo']}: lint them and judge the findings again"
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.glob("*.py") if is_notebook(path))
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_the_judgements_are_for_this_marimo(corpus) -> None:
+    folder, name, at_least = CORPORA[corpus]
+    judged = judgements(name)
+    assert marimo.__version__ == judged["marimo"], (
+        f"marimo {marimo.__version__} ships other {corpus} than the judged "
+        f"{judged['marimo']}: lint them and judge the findings again"
     )
-    assert len(NOTEBOOKS) >= 8
+    assert len(_notebooks(folder)) >= at_least
 
 
-@pytest.fixture(scope="module")
-def reported() -> Counter[tuple[str, int, str]]:
-    codes = every_code()
-    found: Counter[tuple[str, int, str]] = Counter()
-    for path in NOTEBOOKS:
-        findings, linted = lint_file(path, codes)
-        assert linted, f"{path} is not read as a notebook"
-        found.update((path.name, f.line, f.code) for f in findings)
-    return found
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_lint_reports_exactly_the_judged_findings(corpus) -> None:
+    folder, name, _ = CORPORA[corpus]
+    assert_exactly_judged(findings_in(_notebooks(folder), folder), judgements(name))
 
 
-def test_lint_reports_exactly_the_judged_findings(reported) -> None:
-    expected = Counter((e["file"], e["line"], e["code"]) for e in JUDGED["findings"])
-    assert sorted((reported - expected).elements()) == [], "new findings: judge them"
-    assert sorted((expected - reported).elements()) == [], "judged findings no longer reported"
-
-
-def test_every_finding_on_the_tutorials_is_judged_true_and_says_why() -> None:
-    for entry in JUDGED["findings"]:
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_every_finding_is_judged_true_and_says_why(corpus) -> None:
+    for entry in judgements(CORPORA[corpus][1])["findings"]:
         assert entry["verdict"] == "true" and entry["why"].strip(), entry

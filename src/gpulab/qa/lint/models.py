@@ -38,8 +38,12 @@ KNOWN_SIZES_M = {
     "whisper-tiny": 39,
     "whisper-base": 74,
     "whisper-small": 244,
+    # Test models of a few megabytes: `sshleifer/tiny-gpt2`, `hf-internal-testing/tiny-random-*`.
+    "tiny-gpt2": 0.1,
+    "tiny-random": 1,
 }
 LARGE_PARAMS_M = 1000  # from about a billion parameters (2 GB in fp16) weights alone fill GPUs
+TEST_SIZED_PARAMS_M = 10  # under ten million parameters (tens of MB) a download takes seconds
 _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", re.IGNORECASE)
 
 
@@ -73,6 +77,12 @@ def params_from_id(model_id: str) -> float | None:
         if name == known or name.startswith(known + "-") or name.startswith(known + "_"):
             return float(size)
     return None
+
+
+def is_test_sized(model_id: str | None) -> bool:
+    """A model id that names a test model of a few megabytes (`sshleifer/tiny-gpt2`)."""
+    params = params_from_id(model_id) if model_id is not None else None
+    return params is not None and params < TEST_SIZED_PARAMS_M
 
 
 def model_load(notebook: Notebook, cell: Cell, node: ast.AST) -> ModelLoad | None:

@@ -4,6 +4,7 @@ them."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from gpulab.qa.lint.analysis import (
@@ -14,8 +15,8 @@ from gpulab.qa.lint.analysis import (
     position,
 )
 from gpulab.qa.lint.model import Cell, Notebook, walk_scope
-from gpulab.qa.lint.models import is_trainer_construction, is_training_call
-from gpulab.qa.lint.names import keyword, method_name, root_call
+from gpulab.qa.lint.models import is_test_sized, is_trainer_construction, is_training_call
+from gpulab.qa.lint.names import keyword, method_name, root_call, string_value
 
 # Model weights: gigabytes on first use. (Datasets are left alone: most are small or streamed.)
 DOWNLOADS = {
@@ -80,9 +81,11 @@ def describe_expensive(notebook: Notebook, scope_body: list[ast.stmt], node: ast
     method = method_name(node) or ""
     func_text = ast.unparse(node.func)
     if method == "from_pretrained":
-        return f"`{func_text}(...)` (model download and load)"
-    if name in DOWNLOADS:
-        return f"`{name}(...)` (download)"
+        model_id = _model_id(node, 0, ("pretrained_model_name_or_path", "model_name"))
+        return None if is_test_sized(model_id) else f"`{func_text}(...)` (model download and load)"
+    if name in DOWNLOADS and not _runs_a_built_pipeline(name, node):
+        model_id = _model_id(node, 1, ("model", "model_name_or_path", "repo_id"))
+        return None if is_test_sized(model_id) else f"`{name}(...)` (download)"
     if name.startswith("torchvision.models.") and any(
         kw.arg in ("weights", "pretrained")
         and not (isinstance(kw.value, ast.Constant) and kw.value.value in (None, False))
@@ -103,6 +106,31 @@ def describe_expensive(notebook: Notebook, scope_body: list[ast.stmt], node: ast
     callee = calls_notebook_function(notebook, node)
     if callee and function_has(notebook, "expensive", callee, _has_direct_expensive):
         return f"`{callee}()` (which runs expensive work)"
+    return None
+
+
+_TASK = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _runs_a_built_pipeline(name: str, call: ast.Call) -> bool:
+    """`pipeline("Say something: ")` after `pipeline = pipeline("text-generation", ...)`: the
+    name now holds the built pipeline, and a call whose first argument is text, not a task name
+    (`"text-generation"`), runs it rather than downloading one."""
+    if name != "transformers.pipeline" or not call.args:
+        return False
+    if keyword(call, "model") is not None or keyword(call, "task") is not None:
+        return False
+    first = string_value(call.args[0])
+    return first is not None and not _TASK.fullmatch(first)
+
+
+def _model_id(call: ast.Call, position: int, keywords: tuple[str, ...]) -> str | None:
+    """The literal model id a load or download names (positional or keyword)."""
+    if len(call.args) > position:
+        return string_value(call.args[position])
+    for name in keywords:
+        if (value := keyword(call, name)) is not None:
+            return string_value(value)
     return None
 
 

@@ -121,6 +121,17 @@ def _trains_or_times(notebook: Notebook, cell: Cell) -> bool:
     return clocks >= 2
 
 
+def _discarded(cell: Cell, node: ast.AST) -> bool:
+    """A draw whose numbers go nowhere: a statement of its own that is not the cell's output
+    (`np.random.rand(1)` to warm the generator up). In-place draws (`rng.shuffle(x)`,
+    `w.normal_()`) change their argument and still count."""
+    statement = cell.parents.get(node)
+    if not isinstance(statement, ast.Expr) or (cell.body and statement is cell.body[-1]):
+        return False
+    method = method_name(node) or ""
+    return method != "shuffle" and not method.endswith("_")
+
+
 class UnseededRandom(Rule):
     """Random numbers drawn from a global generator that was never seeded.
 
@@ -129,7 +140,8 @@ class UnseededRandom(Rule):
     and the cells it depends on), flags draws from global generators (`torch.rand/randn/randint/randperm/normal/...`, in-place
     `tensor.normal_()`, `np.random.*` legacy functions, `random.*`, `cp.random.*`,
     `random_split` without a `generator=`, and `np.random.default_rng()` /
-    `random.Random()` with no seed) when the generator was not seeded first: by
+    `random.Random()` with no seed) whose numbers are used (a draw on a line of its own, such
+    as `np.random.rand(1)` to warm up, is not) when the generator was not seeded first: by
     `torch.manual_seed`/`np.random.seed`/`random.seed` for that library, or by any
     seed-everything helper (`seed_everything`, `set_seed`, `gpulab.repro.seed_everything`, a
     notebook function that seeds), earlier in the same cell, in a cell it depends on, or in a
@@ -184,6 +196,7 @@ class UnseededRandom(Rule):
                     (node, library)
                     for node in cell.nodes
                     if (library := draw_library(notebook, node)) is not None
+                    and not _discarded(cell, node)
                     and not self._seeded(notebook, cell, node, library, upstream, anywhere)
                 ),
                 key=lambda pair: position(pair[0]),

@@ -60,6 +60,7 @@ def display_call(notebook: Notebook, expr: ast.AST) -> str | None:
         return None
     is_marimo = (
         name.startswith("marimo.")
+        and not name.startswith("marimo._")  # marimo's internals, not its display API
         and name not in NOT_DISPLAY
         and not name.startswith(NOT_DISPLAY_PREFIXES)
     )
@@ -85,7 +86,9 @@ class HiddenOutput(Rule):
       again, is not the last expression, and no other cell reads.
 
     A bare name on its own line before other code is not flagged: it is marimo's idiom for
-    depending on a cell (`refresh` at the top of a monitor cell).
+    depending on a cell (`refresh` at the top of a monitor cell). Neither is an expression inside
+    `with pytest.raises(...)` (or unittest's `assertRaises`), run for the error it raises, nor a
+    call into marimo's internals (`marimo._output...`), which are not its display API.
 
     ## Why it matters
     Results get computed and callouts built that nobody ever sees: the notebook "runs" and
@@ -129,6 +132,7 @@ class HiddenOutput(Rule):
             else None
         )
         covered_by_mr002 = _branch_finals(body[-1])
+        raising = _expected_to_raise(cell)
         for statement in body:
             if isinstance(statement, ast.Expr):
                 if statement is shown:
@@ -145,7 +149,7 @@ class HiddenOutput(Rule):
                     )
                 continue
             for node in walk_scope([statement]):
-                if not isinstance(node, ast.Expr) or node in covered_by_mr002:
+                if not isinstance(node, ast.Expr) or node in covered_by_mr002 or node in raising:
                     continue
                 text = display_call(notebook, node.value)
                 if text is None and isinstance(node.value, ast.Name | ast.Attribute):
@@ -219,3 +223,28 @@ def _branch_finals(statement: ast.stmt) -> set[ast.AST]:
     elif isinstance(statement, ast.Match):
         branches = [case.body for case in statement.cases]
     return {branch[-1] for branch in branches if branch}
+
+
+# Context managers that expect their block to raise: `pytest.raises`, unittest's
+# `assertRaises`/`assertRaisesRegex`, numpy's `assert_raises`.
+_RAISES = ("raises", "assertRaises", "assertRaisesRegex", "assert_raises", "assert_raises_regex")
+
+
+def _expected_to_raise(cell: Cell) -> set[ast.AST]:
+    """Expression statements inside a `with pytest.raises(...)` block: evaluated for the error
+    they raise, not for display."""
+    inside: set[ast.AST] = set()
+    for node in cell.nodes:
+        if not isinstance(node, ast.With | ast.AsyncWith):
+            continue
+        if any(_names_raises(item.context_expr) for item in node.items):
+            inside.update(n for n in walk_scope(node.body) if isinstance(n, ast.Expr))
+    return inside
+
+
+def _names_raises(expr: ast.expr) -> bool:
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _RAISES

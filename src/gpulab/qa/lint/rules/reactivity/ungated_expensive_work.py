@@ -32,7 +32,9 @@ class UngatedExpensiveWork(Rule):
 
     A stop that only checks for a GPU (`mo.stop(not torch.cuda.is_available())`,
     `require_gpu()`) does not count: on a GPU machine it stops nothing. A scikit-learn
-    `fit(X, y)` and `model.train()` (a mode switch) are not expensive work.
+    `fit(X, y)` and `model.train()` (a mode switch) are not expensive work, nor is loading a
+    test model of a few megabytes (`sshleifer/tiny-gpt2`, `hf-internal-testing/tiny-random-*`)
+    or running a built `pipeline` on text (`pipeline = pipeline(...)`, then `pipeline("Hi")`).
 
     ## Why it matters
     marimo runs every cell when a notebook opens and re-runs dependents whenever an input

@@ -16,7 +16,11 @@ MACHINE_ROOTS = (
     "home", "Users", "root", "workspace", "workspaces", "mnt", "media", "data", "datasets",
     "scratch", "content", "kaggle", "lustre", "gpfs", "nfs", "shared", "storage", "ephemeral",
 )  # fmt: skip
-_POSIX = re.compile(r"^/(" + "|".join(MACHINE_ROOTS) + r")/[^\s/]+")
+_POSIX = re.compile(r"^/(" + "|".join(MACHINE_ROOTS) + r")/([^\s/]+)")
+# Names that stand for "someone's" in documentation and sample messages, never a real account.
+PLACEHOLDER_NAMES = (
+    "example", "username", "yourname", "your-name", "your_name", "<user>", "<username>",
+)  # fmt: skip
 _WINDOWS = re.compile(r"^[A-Za-z]:[\\/]+[^\\/\s]")
 NOT_PATHS = DISPLAY_TEXT_CALLS | {"print", "marimo.stop"}
 
@@ -30,7 +34,8 @@ def machine_path(text: str) -> str | None:
         return text
     for token in text.split():
         candidate = token.split("=", 1)[-1].strip("'\"")
-        if _POSIX.match(candidate):
+        match = _POSIX.match(candidate)
+        if match and match.group(2).lower() not in PLACEHOLDER_NAMES:
             return candidate
     return None
 
@@ -45,7 +50,8 @@ class AbsolutePath(Rule):
     `/scratch/...`, `/content/...` (Colab), `/kaggle/...`, cluster file systems, or a Windows
     drive (`C:\\...`). System paths that exist everywhere (`/tmp`, `/dev/null`, `/proc`, `/sys`,
     `/usr`, `/etc`, `/opt`, `/var`) are allowed, as are paths shown in `mo.md` text, printed, or
-    written in a docstring.
+    written in a docstring, and sample paths whose user is a placeholder (`/Users/example/...`,
+    `/home/username/...`).
 
     ## Why it matters
     The notebook works on its author's box and raises `FileNotFoundError` everywhere else, often
