@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # GPU proof for the PINN issue: Burgers rel. L2 at a fixed wall-time budget, ours vs Raissi et al.
 #
-# 1. `gpulab bench pinn --profile full`: our best set-up (6 x 48 tanh, N_f = 20,000 + adaptive
-#    resampling, Adam with gradient-norm balancing, then fp64 L-BFGS) and the Raissi set-up
+# 1. `gpulab bench pinn --profile full`: our best set-up (6 x 32 tanh, hard initial/boundary
+#    conditions, fp64 L-BFGS from the start with points added near the shock between rounds,
+#    N_f = 5,000 growing to at most 40,000) and the Raissi set-up
 #    (9 x 20 tanh, N_u = 100, N_f = 10,000, fp64 L-BFGS), 120 s of training each on the GPU,
 #    both judged against Cole–Hopf on the 256 x 100 grid: about 4.5 minutes.
 # 2. `gpulab test notebooks/physics_informed_nn.py --profile full` (45 s of Burgers training and
-#    six 7 s comparison runs: about 1.5 minutes) into $OUT/gpu-test.
+#    seven 7 s comparison runs: about 1.5 minutes) into $OUT/gpu-test.
 # 3. The same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 1.5 minutes;
 #    skip it with PINN_SKIP_BUDGET=1).
 # Total about 7 minutes. No extra wheels: torch and numpy are on the host; marimo and altair

@@ -22,8 +22,9 @@ PDE_LABELS = {
 }
 BURGERS_NU = 0.01 / math.pi
 DTYPES = ("float64", "float32")
-SWITCHES = ("fourier", "balance", "causal", "resample")
+SWITCHES = ("hard", "fourier", "balance", "causal", "resample")
 SWITCH_LABELS = {
+    "hard": "hard initial/boundary conditions",
     "fourier": "Fourier features",
     "balance": "loss balancing (gradient norms)",
     "causal": "causal weighting in time",
@@ -43,7 +44,9 @@ class PinnConfig:
     adam_steps: int = 1000
     lr: float = 1e-3
     lbfgs_steps: int = 200  # L-BFGS iterations (strong Wolfe line search)
+    lbfgs_history: int = 50  # curvature pairs L-BFGS keeps
     dtype: str = "float64"
+    hard: bool = False  # output transform: no initial/boundary loss terms
     fourier: bool = False
     fourier_features: int = 16
     fourier_sigma: float = 1.0
@@ -55,6 +58,8 @@ class PinnConfig:
     resample: bool = False
     resample_every: int = 250
     resample_add: int = 200
+    resample_lbfgs_every: int = 0  # with resample: L-BFGS rounds of this many iterations
+    resample_max: int = 0  # resampling stops at this many collocation points (0: no cap)
     nu: float = BURGERS_NU
     budget_s: float = 0.0
     seed: int = 0
@@ -83,6 +88,12 @@ class PinnConfig:
             )
         if self.adam_steps < 0 or self.lbfgs_steps < 0 or self.adam_steps + self.lbfgs_steps == 0:
             raise UsageError("give Adam steps or L-BFGS iterations (both are zero or negative)")
+        if self.lbfgs_history < 1 or min(self.resample_lbfgs_every, self.resample_max) < 0:
+            raise UsageError(
+                f"lbfgs_history = {self.lbfgs_history} must be >= 1, resample_lbfgs_every = "
+                f"{self.resample_lbfgs_every} and resample_max = {self.resample_max} >= 0 "
+                "(0: no L-BFGS rounds, no cap)"
+            )
         if self.dtype not in DTYPES:
             raise UsageError(f"dtype {self.dtype!r}: choose float64 or float32")
         if not self.lr > 0:
@@ -131,22 +142,30 @@ def raissi(budget_s: float = 0.0, **changes: Any) -> PinnConfig:
 
 
 def best(budget_s: float = 0.0, **changes: Any) -> PinnConfig:
-    """Ours for Burgers: Adam warm-up with gradient-norm balancing and adaptive resampling
-    near the shock, then fp64 L-BFGS on a wider network and more collocation points."""
+    """Ours for Burgers: hard initial/boundary conditions (the residual is the only loss term),
+    fp64 L-BFGS from the first step (an Adam warm-up bought nothing measurable) and residual-
+    based refinement between L-BFGS rounds of 300 iterations, 2,000 points a round added where
+    the residual is largest (near the shock), from 5,000 up to 40,000 points, on 6 x 32 tanh.
+
+    One config for every device: a GPU runs many more rounds in the same time, so its
+    collocation set grows towards the cap where a CPU's stays near 10,000; six layers keep
+    the GPU's kernel count per step below Raissi's nine.
+    """
     base = PinnConfig(
         pde="burgers",
         depth=6,
-        width=48,
-        n_f=20_000,
-        n_u=400,
-        adam_steps=1000,
-        lr=2e-3,
+        width=32,
+        n_f=5_000,
+        n_u=100,
+        adam_steps=0,
         lbfgs_steps=50_000,
+        lbfgs_history=50,
         dtype="float64",
-        balance=True,
+        hard=True,
         resample=True,
-        resample_every=500,
-        resample_add=2000,
+        resample_lbfgs_every=300,
+        resample_add=2_000,
+        resample_max=40_000,
         budget_s=budget_s,
     )
     return replace(base, **changes)

@@ -86,17 +86,22 @@ def _check_memory(config: PinnConfig, device: torch.device) -> None:
     from gpulab import memory_budget
 
     free, _ = memory_budget.free_and_total(device)
-    points = config.n_f + (
-        config.resample_add * (config.adam_steps // config.resample_every + 1)
-        if config.resample
-        else 0
-    )
+    points = config.n_f + (_rounds(config) * config.resample_add if config.resample else 0)
+    if config.resample and config.resample_max:
+        points = min(points, max(config.n_f, config.resample_max))
     need = points * config.width * config.depth * BYTES_PER_ACTIVATION * 3
     if need > free:
         raise UsageError(
             f"{points:,} collocation points at {config.depth} x {config.width} need about "
             f"{need / 2**30:.1f} GiB of GPU memory and {free / 2**30:.1f} GiB are free: lower n_f"
         )
+
+
+def _rounds(config: PinnConfig) -> int:
+    """How many times resampling may add points: during Adam, after it, between L-BFGS rounds."""
+    adam = config.adam_steps // config.resample_every + (1 if config.adam_steps else 0)
+    every = config.resample_lbfgs_every
+    return adam + (config.lbfgs_steps // every if every else 0)
 
 
 class Trainer:
@@ -111,7 +116,10 @@ class Trainer:
         _check_memory(config, self.device)
         self.net = PinnNet(config, self.problem, gen).to(**self.kw)
         self.points = data.latin_hypercube(config.n_f, self.problem, gen, **self.kw)
-        self.conds = data.conditions(self.problem, config.n_u, gen, **self.kw)
+        # hard constraints build the data into the network: no condition terms remain
+        self.conds = (
+            [] if config.hard else data.conditions(self.problem, config.n_u, gen, **self.kw)
+        )
         xs, ts = self.problem.grid()
         self.grid = (xs, ts)
         mx, mt = np.meshgrid(xs, ts)
@@ -137,8 +145,13 @@ class Trainer:
         return float(np.linalg.norm(diff) / np.linalg.norm(self.exact))
 
     def resample(self) -> None:
-        """Add the `resample_add` candidates with the largest |residual| (Lu et al. 2021)."""
+        """Add the `resample_add` candidates with the largest |residual| (Lu et al. 2021), up
+        to `resample_max` points in all (0: no cap)."""
         n = self.config.resample_add
+        if self.config.resample_max:
+            n = min(n, self.config.resample_max - len(self.points))
+        if n <= 0:
+            return
         cand = data.uniform(n * RESAMPLE_CANDIDATES, self.problem, self.gen, **self.kw)
         r = self.problem.residual(self.net, cand).detach().abs().squeeze(1)
         top = torch.topk(r, min(n, len(r))).indices
@@ -199,13 +212,44 @@ def _adam(trainer: Trainer, history: list, start: float, report: Callable, on_lo
 def _lbfgs(
     trainer: Trainer, history: list, start: float, done: int, report, on_log
 ) -> tuple[int, str]:
+    """L-BFGS in rounds of `resample_lbfgs_every` iterations with the resample switch (points
+    added where the residual is largest between rounds, each round with a fresh history, as
+    the loss has changed), else one round."""
     cfg = trainer.config
+    every = cfg.resample_lbfgs_every if cfg.resample else 0
+    iters = 0
+    while iters < cfg.lbfgs_steps:
+        n = cfg.lbfgs_steps - iters
+        ran, warning = _lbfgs_round(
+            trainer, history, start, done + iters, min(n, every or n), report, on_log
+        )
+        iters += ran
+        if warning or report.over() or not every or ran == 0:
+            return iters, warning
+        if iters < cfg.lbfgs_steps:
+            trainer.resample()
+    return iters, ""
+
+
+def _finite(net: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in net.parameters())
+
+
+def _lbfgs_round(
+    trainer: Trainer, history: list, start: float, done: int, steps: int, report, on_log
+) -> tuple[int, str]:
+    """Up to `steps` iterations in chunks of LBFGS_CHUNK (the budget is checked between).
+
+    Each chunk's first loss is that of the weights the last chunk left, so it vouches for
+    them without an extra evaluation; weights that go non-finite are replaced by the last
+    vouched-for ones and the round ends with a warning.
+    """
     params = list(trainer.net.parameters())
     opt = torch.optim.LBFGS(
         params,
         lr=1.0,
         max_iter=LBFGS_CHUNK,
-        history_size=50,
+        history_size=trainer.config.lbfgs_history,
         tolerance_grad=1e-12,
         tolerance_change=1e-15,
         line_search_fn="strong_wolfe",
@@ -215,28 +259,38 @@ def _lbfgs(
         opt.zero_grad(set_to_none=True)
         total, _, _ = trainer.loss(causal=False)
         total.backward()
-        return total
+        return total.detach()
 
-    iters, logged, good = 0, 0, copy.deepcopy(trainer.net.state_dict())
-    while iters < cfg.lbfgs_steps:
-        opt.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, cfg.lbfgs_steps - iters)
-        opt.step(closure)
+    def diverged(value: float, at: int) -> tuple[int, str]:
+        trainer.net.load_state_dict(good)
+        return (
+            at,
+            f"L-BFGS diverged to {value} at step {done + at}: the last good weights are kept",
+        )
+
+    iters, logged = 0, 0
+    good, pending = copy.deepcopy(trainer.net.state_dict()), None
+    while iters < steps:
+        opt.param_groups[0]["max_iter"] = min(LBFGS_CHUNK, steps - iters)
+        first = float(opt.step(closure))
+        if not math.isfinite(first):
+            return diverged(first, iters)
+        good = pending or good
         now = opt.state[params[0]].get("n_iter", 0)
         advanced, iters = now - iters, now
-        total, _, shown = trainer.loss(causal=False)
-        if not math.isfinite(float(total.detach())):
-            trainer.net.load_state_dict(good)
-            return iters, (
-                f"L-BFGS diverged to {float(total)} at iteration {iters}: the last "
-                "good weights are kept"
-            )
-        good = copy.deepcopy(trainer.net.state_dict())
-        last = iters >= cfg.lbfgs_steps or report.over() or advanced < 1
+        if not _finite(trainer.net):
+            return diverged(float("nan"), iters)
+        pending = copy.deepcopy(trainer.net.state_dict())
+        last = iters >= steps or report.over() or advanced < 1
         if iters - logged >= LBFGS_CHUNK * 4 or last:
             logged = iters
+            total, _, shown = trainer.loss(causal=False)
+            if not math.isfinite(float(total.detach())):
+                return diverged(float(total), iters)
+            good = pending
             _log(trainer, history, done + iters, "lbfgs", start, shown, total.detach(), on_log)
-            report(done + iters, f"L-BFGS iteration {iters}")
-        if report.over() or advanced < 1:
+            report(done + iters, f"L-BFGS iteration {done + iters}")
+        if last:
             break
     return iters, ""
 

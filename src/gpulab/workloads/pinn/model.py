@@ -1,5 +1,6 @@
 """The network: inputs scaled to [-1, 1], optional random Fourier features, a tanh MLP
-with Xavier-normal weights and zero biases (Raissi et al.'s initialisation)."""
+with Xavier-normal weights and zero biases (Raissi et al.'s initialisation), and with the
+`hard` switch an output transform that satisfies the initial and boundary data exactly."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class PinnNet(nn.Module):
             width_in += 2 * config.fourier_features
         else:
             self.fourier_b = None
+        self.hard = problem.hard if config.hard else None
         sizes = [width_in] + [config.width] * config.depth + [1]
         self.layers = nn.ModuleList(
             nn.Linear(a, b, dtype=torch.float64) for a, b in zip(sizes, sizes[1:], strict=False)
@@ -45,4 +47,5 @@ class PinnNet(nn.Module):
             h = torch.cat([h, torch.sin(proj), torch.cos(proj)], dim=1)
         for layer in self.layers[:-1]:
             h = torch.tanh(layer(h))
-        return self.layers[-1](h)
+        out = self.layers[-1](h)
+        return out if self.hard is None else self.hard(x, out)

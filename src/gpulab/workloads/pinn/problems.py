@@ -19,6 +19,8 @@ from gpulab.workloads.pinn.config import PinnConfig
 HEAT_ALPHA = 0.1
 WAVE_C = 1.0
 Field = Callable[[torch.Tensor], torch.Tensor]
+# (inputs, raw network output) -> u with the initial and boundary data built in
+Transform = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Problem:
     exact: Callable[[np.ndarray, np.ndarray], np.ndarray]
     grid_shape: tuple[int, int] = (256, 100)
     grid_top: float | None = None  # the second axis' last grid value (Raissi's t = 0.99)
+    hard: Transform | None = None  # the output transform of the `hard` switch
 
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
         """The evaluation grid: first axis values, second axis values."""
@@ -107,16 +110,50 @@ def _poisson_exact(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.sin(np.pi * x) * np.sin(2 * np.pi * y)
 
 
+def _heat_hard(x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    a, t = x[:, :1], x[:, 1:2]
+    return torch.sin(math.pi * a) + t * a * (1 - a) * n
+
+
+def _wave_hard(x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """t^2 makes u_t(x, 0) = 0 hold too."""
+    a, t = x[:, :1], x[:, 1:2]
+    u0 = torch.sin(math.pi * a) + 0.5 * torch.sin(3 * math.pi * a)
+    return u0 + t**2 * a * (1 - a) * n
+
+
+def _poisson_hard(x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    a, b = x[:, :1], x[:, 1:2]
+    return a * (1 - a) * b * (1 - b) * n
+
+
+def _burgers_hard(x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """u = -sin(pi x) + t (1 - x^2) N: the initial line and both walls hold exactly."""
+    a, t = x[:, :1], x[:, 1:2]
+    return -torch.sin(math.pi * a) + t * (1 - a**2) * n
+
+
 def problem_for(config: PinnConfig) -> Problem:
     """The Problem `config.pde` names (Burgers at `config.nu`)."""
     unit = ((0.0, 1.0), (0.0, 1.0))
     if config.pde == "heat":
-        return Problem("heat", ("x", "t"), unit, 1, _heat_residual, _heat_exact, (101, 101))
+        return Problem(
+            "heat", ("x", "t"), unit, 1, _heat_residual, _heat_exact, (101, 101), hard=_heat_hard
+        )
     if config.pde == "wave":
-        return Problem("wave", ("x", "t"), unit, 1, _wave_residual, _wave_exact, (101, 101))
+        return Problem(
+            "wave", ("x", "t"), unit, 1, _wave_residual, _wave_exact, (101, 101), hard=_wave_hard
+        )
     if config.pde == "poisson2d":
         return Problem(
-            "poisson2d", ("x", "y"), unit, None, _poisson_residual, _poisson_exact, (101, 101)
+            "poisson2d",
+            ("x", "y"),
+            unit,
+            None,
+            _poisson_residual,
+            _poisson_exact,
+            (101, 101),
+            hard=_poisson_hard,
         )
     nu = config.nu
     return Problem(
@@ -128,4 +165,5 @@ def problem_for(config: PinnConfig) -> Problem:
         lambda x, t: burgers_exact(x, t, nu),
         (256, 100),
         grid_top=0.99,
+        hard=_burgers_hard,
     )
