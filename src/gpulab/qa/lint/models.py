@@ -85,6 +85,20 @@ def is_test_sized(model_id: str | None) -> bool:
     return params is not None and params < TEST_SIZED_PARAMS_M
 
 
+def model_id_argument(
+    call: ast.Call,
+    position: int = 0,
+    keywords: tuple[str, ...] = ("pretrained_model_name_or_path", "model_name"),
+) -> ast.expr | None:
+    """The argument that names the model of a load or download: positional, else by keyword."""
+    if len(call.args) > position:
+        return call.args[position]
+    for name in keywords:
+        if (value := keyword(call, name)) is not None:
+            return value
+    return None
+
+
 def model_load(notebook: Notebook, cell: Cell, node: ast.AST) -> ModelLoad | None:
     """The model weights a `from_pretrained` call loads; None for other calls and for
     tokenizers, configs and processors."""
@@ -95,10 +109,7 @@ def model_load(notebook: Notebook, cell: Cell, node: ast.AST) -> ModelLoad | Non
     owner = ast.unparse(node.func.value).replace("_", "").lower()
     if any(word in owner for word in SMALL_ARTIFACTS):
         return None
-    argument = node.args[0] if node.args else None
-    argument = (
-        argument or keyword(node, "pretrained_model_name_or_path") or keyword(node, "model_name")
-    )
+    argument = model_id_argument(node)
     model_id = _literal_id(notebook, cell, argument)
     chosen = argument is not None and _reads_ui_value(cell, argument)
     params = params_from_id(model_id) if model_id is not None else None

@@ -15,7 +15,12 @@ from gpulab.qa.lint.analysis import (
     position,
 )
 from gpulab.qa.lint.model import Cell, Notebook, walk_scope
-from gpulab.qa.lint.models import is_test_sized, is_trainer_construction, is_training_call
+from gpulab.qa.lint.models import (
+    is_test_sized,
+    is_trainer_construction,
+    is_training_call,
+    model_id_argument,
+)
 from gpulab.qa.lint.names import keyword, method_name, root_call, string_value
 
 # Model weights: gigabytes on first use. (Datasets are left alone: most are small or streamed.)
@@ -81,10 +86,12 @@ def describe_expensive(notebook: Notebook, scope_body: list[ast.stmt], node: ast
     method = method_name(node) or ""
     func_text = ast.unparse(node.func)
     if method == "from_pretrained":
-        model_id = _model_id(node, 0, ("pretrained_model_name_or_path", "model_name"))
+        model_id = string_value(model_id_argument(node))
         return None if is_test_sized(model_id) else f"`{func_text}(...)` (model download and load)"
     if name in DOWNLOADS and not _runs_a_built_pipeline(name, node):
-        model_id = _model_id(node, 1, ("model", "model_name_or_path", "repo_id"))
+        model_id = string_value(
+            model_id_argument(node, 1, ("model", "model_name_or_path", "repo_id"))
+        )
         return None if is_test_sized(model_id) else f"`{name}(...)` (download)"
     if name.startswith("torchvision.models.") and any(
         kw.arg in ("weights", "pretrained")
@@ -122,16 +129,6 @@ def _runs_a_built_pipeline(name: str, call: ast.Call) -> bool:
         return False
     first = string_value(call.args[0])
     return first is not None and not _TASK.fullmatch(first)
-
-
-def _model_id(call: ast.Call, position: int, keywords: tuple[str, ...]) -> str | None:
-    """The literal model id a load or download names (positional or keyword)."""
-    if len(call.args) > position:
-        return string_value(call.args[position])
-    for name in keywords:
-        if (value := keyword(call, name)) is not None:
-            return string_value(value)
-    return None
 
 
 def pipeline_names(notebook: Notebook) -> set[str]:
