@@ -15,70 +15,11 @@ Smoke: one seed, 60 graphs per domain, 3 epochs on the CPU: no ratio (it proves 
 from __future__ import annotations
 
 import tempfile
-from typing import Any
 
 from gpulab import profiles
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
-from gpulab.workloads.graph_reasoning import (
-    HIERARCHICAL,
-    ReasoningConfig,
-    run_suite,
-    train_throughput,
-)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def _throughput(config: ReasoningConfig, graphs: list[Any]) -> dict[str, Any]:
-    """Training graphs/s of the hierarchical model at each of `config.throughput_batches`, on the
-    CPU (one thread and all of them) and the GPU; each device is judged at its best batch."""
-    import torch
-
-    from gpulab.workloads.graph_reasoning.suite import cpu_threads
-
-    rows, all_threads = [], torch.get_num_threads()
-    for size in config.throughput_batches:
-        row: dict[str, Any] = {"batch": size}
-        with cpu_threads("cpu"):
-            one = train_throughput(
-                HIERARCHICAL, graphs, config, "cpu", config.cpu_throughput_batches, size
-            )
-        cpu, threads = one, 1
-        if all_threads > 2:  # the CPU at its better thread count (on a big host: many)
-            many = train_throughput(
-                HIERARCHICAL, graphs, config, "cpu", config.cpu_throughput_batches, size
-            )
-            if many.throughput > one.throughput:
-                cpu, threads = many, all_threads
-        row |= {"cpu_graphs_per_s": cpu.throughput, "cpu_threads": threads, "cpu": cpu.to_dict()}
-        if _cuda():
-            gpu = train_throughput(HIERARCHICAL, graphs, config, "cuda", 20, size)
-            row |= {"gpu_graphs_per_s": gpu.throughput, "gpu": gpu.to_dict()}
-        rows.append(row)
-    best_cpu = max(rows, key=lambda r: r["cpu_graphs_per_s"])
-    out: dict[str, Any] = {
-        "by_batch": rows,
-        "graphs": "the training graphs of the first domain, repeated to fill each batch",
-        "cpu_graphs_per_s": best_cpu["cpu_graphs_per_s"],
-        "cpu_batch": best_cpu["batch"],
-        "cpu_threads": best_cpu["cpu_threads"],
-    }
-    if _cuda():
-        best_gpu = max(rows, key=lambda r: r["gpu_graphs_per_s"])
-        out |= {
-            "gpu_graphs_per_s": best_gpu["gpu_graphs_per_s"],
-            "gpu_batch": best_gpu["batch"],
-            "gpu_over_cpu": best_gpu["gpu_graphs_per_s"] / best_cpu["cpu_graphs_per_s"],
-        }
-    else:
-        out["gpu_over_cpu"] = None
-        out["why_no_gpu"] = "torch sees no CUDA GPU: only the CPU was timed"
-    return out
+from gpulab.workloads.graph_reasoning import ReasoningConfig, device_comparison, run_suite
 
 
 def run(profile: str) -> BenchResult:
@@ -111,7 +52,7 @@ def run(profile: str) -> BenchResult:
         "per_domain": per_domain,
         "summary": result.summary(),
         "cross_domain": result.cross_domain,
-        "throughput": _throughput(config, graphs),
+        "throughput": device_comparison(config, graphs),
         "train_seconds": result.seconds,
     }
     why = ""

@@ -58,7 +58,7 @@ __getattr__ = lazy_getattr(
     globals(),
     {
         "model": ("BagMLP", "FlatRGCN", "HierarchicalRGCN", "build_model"),
-        "throughput": ("train_throughput",),
+        "throughput": ("device_comparison", "train_throughput"),
     },
 )
 

@@ -51,3 +51,49 @@ def train_throughput(
         unit="graphs",
         device=device if device.startswith("cuda") else None,
     )
+
+
+def device_comparison(config: ReasoningConfig, graphs: list[Any]) -> dict[str, Any]:
+    """Training graphs/s of the hierarchical model at each of `config.throughput_batches`, on the
+    CPU (one thread and all of them) and the GPU; each device is judged at its best batch."""
+    import torch
+
+    from .config import HIERARCHICAL
+    from .suite import cpu_threads
+
+    cuda, all_threads = torch.cuda.is_available(), torch.get_num_threads()
+    steps = config.cpu_throughput_batches
+    rows = []
+    for size in config.throughput_batches:
+        with cpu_threads("cpu"):
+            cpu = train_throughput(HIERARCHICAL, graphs, config, "cpu", steps, size)
+        threads = 1
+        if all_threads > 2:  # the CPU at its better thread count (on a big host: many)
+            many = train_throughput(HIERARCHICAL, graphs, config, "cpu", steps, size)
+            if many.throughput > cpu.throughput:
+                cpu, threads = many, all_threads
+        row = {"batch": size, "cpu_graphs_per_s": cpu.throughput, "cpu_threads": threads}
+        row["cpu"] = cpu.to_dict()
+        if cuda:
+            gpu = train_throughput(HIERARCHICAL, graphs, config, "cuda", 20, size)
+            row |= {"gpu_graphs_per_s": gpu.throughput, "gpu": gpu.to_dict()}
+        rows.append(row)
+    best_cpu = max(rows, key=lambda r: r["cpu_graphs_per_s"])
+    out: dict[str, Any] = {
+        "by_batch": rows,
+        "graphs": "the training graphs of the first domain, repeated to fill each batch",
+        "cpu_graphs_per_s": best_cpu["cpu_graphs_per_s"],
+        "cpu_batch": best_cpu["batch"],
+        "cpu_threads": best_cpu["cpu_threads"],
+    }
+    if not cuda:
+        return out | {
+            "gpu_over_cpu": None,
+            "why_no_gpu": "torch sees no CUDA GPU: only the CPU was timed",
+        }
+    best_gpu = max(rows, key=lambda r: r["gpu_graphs_per_s"])
+    return out | {
+        "gpu_graphs_per_s": best_gpu["gpu_graphs_per_s"],
+        "gpu_batch": best_gpu["batch"],
+        "gpu_over_cpu": best_gpu["gpu_graphs_per_s"] / best_cpu["cpu_graphs_per_s"],
+    }
