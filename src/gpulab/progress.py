@@ -22,6 +22,24 @@ def no_progress(done: float, total: float, note: str = "") -> None:
     """The default callback: report nothing."""
 
 
+def printed_progress(
+    every_s: float = 0.0, clock: Callable[[], float] = time.monotonic
+) -> ProgressFn:
+    """A callback for terminals (`gpulab bench`): `  [ 42 %] note` lines, at most one per
+    `every_s` seconds and always the last, so a long run shows where it is without flooding."""
+    last: list[float] = []
+
+    def say(done: float, total: float, note: str = "") -> None:
+        now = clock()
+        if last and now - last[0] < every_s and done < total:
+            return
+        last[:] = [now]
+        share = 100 * done / total if total > 0 else 0.0
+        print(f"  [{share:3.0f} %] {note}", flush=True)
+
+    return say
+
+
 @dataclass
 class EtaEstimator:
     """Seconds left for `total` units of work, from the rate after the first report."""

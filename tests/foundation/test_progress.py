@@ -77,3 +77,21 @@ def test_a_library_tqdm_bar_reports_to_the_progress_callback() -> None:
         (3, 3, "Converting tensors"),
         (4, 10, "download"),
     ]
+
+
+def test_printed_progress_prints_at_most_once_per_interval_and_always_the_end(capsys) -> None:
+    from gpulab.progress import printed_progress
+
+    now = [0.0]
+    say = printed_progress(every_s=10, clock=lambda: now[0])
+    for step in range(1, 5):  # four reports within 3 s: only the first is printed
+        now[0] = step - 1
+        say(step, 20, f"step {step}")
+    now[0] = 12.0
+    say(5, 20, "step 5")
+    say(20, 20, "done")
+    assert capsys.readouterr().out.splitlines() == [
+        "  [  5 %] step 1",
+        "  [ 25 %] step 5",
+        "  [100 %] done",
+    ]

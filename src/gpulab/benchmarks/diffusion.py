@@ -20,6 +20,7 @@ from typing import Any
 
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.diffusion import DiffusionConfig, LadderResult, run_ladder
 
 
@@ -34,7 +35,7 @@ def config_for(profile: str) -> DiffusionConfig:
 
 def run(profile: str) -> BenchResult:
     config = config_for(profile)
-    result = run_ladder(config, progress=_say)
+    result = run_ladder(config, progress=printed_progress(every_s=5))
     base, best = result.default, result.best(lossy=False)
     if base is None or not base.ran:
         raise RuntimeError(f"the default rung did not run: {base.reason if base else 'absent'}")
@@ -85,8 +86,3 @@ def _summary(result: LadderResult, row: Any) -> dict[str, Any] | None:
         "drift": row.drift.to_dict() if row.drift else None,
         "steps": row.steps,
     }
-
-
-def _say(done: float, total: float, note: str) -> None:
-    if int(done) == done and (done % 25 == 0 or done == total):
-        print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)

@@ -18,6 +18,7 @@ from dataclasses import replace
 from gpulab import profiles
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.distributed import DDP, SINGLE, TrainConfig, max_world, run_suite
 
 
@@ -34,7 +35,7 @@ def config_for(profile: str) -> TrainConfig:
 
 def run(profile: str) -> BenchResult:
     config = config_for(profile)
-    result = run_suite(config, progress=_say).to_dict()
+    result = run_suite(config, progress=printed_progress()).to_dict()
     top = max(config.world_sizes)
     ours = next(r for r in result["scaling"] if r["strategy"] == DDP and r["world"] == top)
     peer = next(r for r in result["scaling"] if r["strategy"] == SINGLE)
@@ -69,7 +70,3 @@ def run(profile: str) -> BenchResult:
         },
         no_ratio_because=no_ratio,
     )
-
-
-def _say(done: float, total: float, note: str) -> None:
-    print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)

@@ -8,7 +8,8 @@ mean over domains of the best baseline's, chosen per domain. `details["per_domai
 domain's means, 95 % intervals, ratio and whether the intervals separate;
 `details["throughput"]` the training graphs/s of one step of the hierarchical model on batches of
 1024, 4096 and 16384 causal graphs, warm, on the GPU (CUDA events) and on the CPU (the better of
-one thread and all of them); `gpu_over_cpu` compares each device at its best batch.
+one thread and all of them, up to the batch where it stops getting faster); `gpu_over_cpu`
+compares each device at its best batch.
 Smoke: one seed, 60 graphs per domain, 3 epochs on the CPU: no ratio (it proves the path only).
 """
 
@@ -19,6 +20,7 @@ import tempfile
 from gpulab import profiles
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.graph_reasoning import ReasoningConfig, device_comparison, run_suite
 
 
@@ -27,7 +29,7 @@ def run(profile: str) -> BenchResult:
     require_cuda_for_full(profile, "graph-reasoning", "trains 27 runs on a CUDA GPU")
     with tempfile.TemporaryDirectory(prefix="gpulab-graph-reasoning-bench-") as folder:
         config = ReasoningConfig.for_profile(profile).with_changes(checkpoint_dir=folder)
-        result = run_suite(config, resume=False)
+        result = run_suite(config, progress=printed_progress(every_s=10), resume=False)
     from gpulab.workloads.graph_reasoning.data import build_domain
 
     graphs = build_domain(config.domains[0], config.graphs_per_domain).train
@@ -52,7 +54,7 @@ def run(profile: str) -> BenchResult:
         "per_domain": per_domain,
         "summary": result.summary(),
         "cross_domain": result.cross_domain,
-        "throughput": device_comparison(config, graphs),
+        "throughput": device_comparison(config, graphs, printed_progress()),
         "train_seconds": result.seconds,
     }
     why = ""

@@ -22,6 +22,7 @@ from typing import Any
 
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.graphs import (
     CUGRAPH,
     NETWORKX,
@@ -66,9 +67,9 @@ def strict_config(config: GraphConfig, index: int = 0) -> GraphConfig:
 
 def run(profile: str) -> BenchResult:
     config = config_for(profile)
-    result = run_suite(config, progress=_say)
+    result = run_suite(config, progress=printed_progress())
     strict = [strict_config(config, index) for index in (0, 1)]
-    strict_results = [run_suite(c, progress=_say) for c in strict]
+    strict_results = [run_suite(c, progress=printed_progress()) for c in strict]
     headline, large = (spec.name for spec in config.graphs)
     ours = _row(result, OURS, headline)
     peer = _row(result, NETWORKX, headline)
@@ -190,7 +191,3 @@ def _row(result: SuiteResult, engine: str, graph: str) -> GraphRow:
 
 def _graph(result: SuiteResult, name: str) -> GraphInfo:
     return next(g for g in result.graphs if g.name == name)
-
-
-def _say(done: float, total: float, note: str) -> None:
-    print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)

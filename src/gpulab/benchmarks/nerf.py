@@ -17,6 +17,7 @@ from typing import Any
 
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.nerf import NerfConfig, run_nerf
 
 
@@ -34,7 +35,7 @@ def _psnr_at(points: list[dict[str, float]], seconds: float) -> float | None:
 
 def run(profile: str) -> BenchResult:
     config = config_for(profile)
-    result = run_nerf(config, progress=_say)
+    result = run_nerf(config, progress=printed_progress())
     ours, vanilla = result.curves["ours"], result.curves["vanilla"]
     target = vanilla.best
     vanilla_t, ours_t = vanilla.time_to_best(), ours.time_to(target)
@@ -75,7 +76,3 @@ def run(profile: str) -> BenchResult:
         details=details,
         no_ratio_because=no_ratio,
     )
-
-
-def _say(done: float, total: float, note: str) -> None:
-    print(f"  [{100 * done / total:3.0f} %] {note}", flush=True)

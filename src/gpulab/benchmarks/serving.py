@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from gpulab.bench import BenchResult
 from gpulab.benchmarks import require_cuda_for_full
+from gpulab.progress import printed_progress
 from gpulab.workloads.serving import RESNET, ServingConfig, ensure_env, run_suite
 
 
@@ -27,8 +28,8 @@ def config_for(profile: str) -> ServingConfig:
 
 def run(profile: str) -> BenchResult:
     config = config_for(profile)
-    env = ensure_env(progress=_say)
-    result = run_suite(config, env, progress=_say, faults=False)
+    env = ensure_env(progress=printed_progress())
+    result = run_suite(config, env, progress=printed_progress(), faults=False)
     on, off = result.best(RESNET, True), result.best(RESNET, False)
     check = result.checks[0]
     no_ratio = ""
@@ -60,7 +61,3 @@ def run(profile: str) -> BenchResult:
         },
         no_ratio_because=no_ratio,
     )
-
-
-def _say(done: float, total: float, note: str) -> None:
-    print(f"  [{100 * done / max(total, 1):3.0f} %] {note}", flush=True)
