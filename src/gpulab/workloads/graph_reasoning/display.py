@@ -75,17 +75,22 @@ def summary_rows(result: SuiteResult) -> list[dict[str, Any]]:
     ]
 
 
+def hierarchy_verdict(ratio: float, separated: bool) -> str:
+    """What one domain's comparison says about the hierarchy, in words a reader cannot misread."""
+    if not separated:
+        return "intervals overlap or one seed only: this run shows no gain from the hierarchy"
+    if ratio > 1:
+        return "intervals separate: the hierarchy helps here"
+    return "intervals separate: the baseline is better; the hierarchy does not help here"
+
+
 def verdict_lines(result: SuiteResult) -> list[str]:
     """One line per domain: ours vs the best baseline and vs the document's figure."""
     lines = []
     for v in result.verdicts():
         ours, base = v["ours"], v["baseline"]
         doc = DOCUMENT_ACCURACY[v["domain"]]
-        sep = (
-            "intervals separate"
-            if v["separated"]
-            else "intervals overlap or one seed only: no claim of a difference"
-        )
+        sep = hierarchy_verdict(v["ratio"], v["separated"])
         lines.append(
             f"- **{DOMAIN_LABELS[v['domain']]}**: ours {interval(*ours)} vs "
             f"{MODEL_LABELS[v['best_baseline']]} {interval(*base)} (ratio {v['ratio']:.2f}; "
