@@ -598,7 +598,13 @@ def _(
         )
         _fold = protein.esmfold.fold(_folder, sequence_input.value, esm_config.chunk_size)
     set_esm(
-        {"rows": _rows, "fold": _fold, "source": _folder.source, "random": _folder.random_weights}
+        {
+            "rows": _rows,
+            "fold": _fold,
+            "source": _folder.source,
+            "random": _folder.random_weights,
+            "fit": protein.esm_timing.fit_summary(_rows, _device),
+        }
     )
     mo.md(f"ESMFold ({_folder.source}) finished on `{_device}`.")
     return
@@ -613,11 +619,19 @@ def _(get_esm, mo, protein, show_structure):
         if _e["random"]
         else f"Weights: {_e['source']}."
     )
-    _fit = protein.esm_timing.longest_fit(_e["rows"])
+    _fit = _e["fit"]
+    _estimates = "; ".join(
+        f"about **{n}** residues in {memory}" if n else f"no estimate for {memory}"
+        for memory, n in _fit.get("estimated_longest", {}).items()
+    )
+    _estimate_line = f"Extrapolated: {_estimates} ({_fit['estimate_note']})." if _estimates else ""
     mo.vstack(
         [
             mo.callout(mo.md(_label), kind="warn" if _e["random"] else "info"),
-            mo.md(f"Longest measured length that fit: **{_fit}** residues."),
+            mo.md(
+                f"Longest measured length that fit: **{_fit['longest_fit']}** residues. "
+                + _estimate_line
+            ),
             mo.ui.table(protein.display.esm_table(_e["rows"]), selection=None),
             protein.display.esm_chart(_e["rows"]),
             mo.md(

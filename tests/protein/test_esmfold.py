@@ -64,3 +64,17 @@ def test_invalid_sequence_letters_are_named() -> None:
 def test_missing_local_weights_fail_without_downloading(tmp_path) -> None:
     with pytest.raises(OSError):
         esmfold.build("esmfold_v1", "cpu", weights=str(tmp_path / "no-such-model"))
+
+
+def test_the_longest_length_is_extrapolated_from_measured_peaks() -> None:
+    gib = 2**30
+    # peaks of 2 + 1e-5 L^2 GiB: 12 GiB is reached at L = 1000
+    rows = [
+        {"length": n, "fits": True, "peak_bytes": int((2 + 1e-5 * n * n) * gib)}
+        for n in (100, 300, 600)
+    ]
+    assert abs(esm_timing.estimated_longest(rows, 12 * gib) - 1000) <= 1
+    assert esm_timing.estimated_longest(rows[:2], 12 * gib) is None  # two peaks fit no quadratic
+    flat = [dict(r, peak_bytes=3 * gib) for r in rows]
+    assert esm_timing.estimated_longest(flat, 12 * gib) is None  # memory that does not grow
+    assert esm_timing.estimated_longest(rows, 2 * gib) == 600  # already past it: the measured one

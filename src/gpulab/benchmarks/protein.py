@@ -32,8 +32,7 @@ def _esm_details(config: ProteinConfig, device: str) -> dict[str, Any]:
         "weights": folder.source,
         "parameters": sum(p.numel() for p in folder.model.parameters()),
         "rows": rows,
-        "longest_fit": esm_timing.longest_fit(rows),
-    }
+    } | esm_timing.fit_summary(rows, device)
 
 
 def run(profile: str) -> BenchResult:

@@ -2,6 +2,8 @@
 
 Each length runs under `oom_guard`: a length that does not fit is recorded as such and the
 longer ones are skipped, so "the longest that fits" is a measured length, not an estimate.
+Where every length fits, `estimated_longest` extrapolates the measured peaks (a quadratic in L:
+the pair representation is L x L) to the memory there is, and says that it is an estimate.
 """
 
 from __future__ import annotations
@@ -80,3 +82,42 @@ def longest_fit(rows: list[dict[str, Any]]) -> int | None:
     """The longest measured length that ran without running out of memory."""
     fitted = [r["length"] for r in rows if r["fits"]]
     return max(fitted) if fitted else None
+
+
+def estimated_longest(rows: list[dict[str, Any]], capacity_bytes: int) -> int | None:
+    """The length whose peak memory would reach `capacity_bytes`, from a least-squares fit of
+    peak = a + b L + c L^2 through the measured rows; None with fewer than three measured peaks
+    or a fit that does not grow with L. An extrapolation, to be labelled as one."""
+    import numpy as np
+
+    measured = [(r["length"], r["peak_bytes"]) for r in rows if r["fits"] and r.get("peak_bytes")]
+    if len({length for length, _ in measured}) < 3:
+        return None
+    lengths, peaks = (np.array(v, dtype=float) for v in zip(*measured, strict=True))
+    if peaks.max() - peaks.min() < 0.01 * peaks.max():  # no growth to extrapolate
+        return None
+    c, b, a = np.polyfit(lengths, peaks, 2)
+    if c <= 0 or a + b * lengths.max() + c * lengths.max() ** 2 >= capacity_bytes:
+        return None if c <= 0 else int(lengths.max())
+    root = (-b + np.sqrt(b * b - 4 * c * (a - capacity_bytes))) / (2 * c)
+    return int(root)
+
+
+def fit_summary(rows: list[dict[str, Any]], device: str) -> dict[str, Any]:
+    """The longest measured length that fit, and on a CUDA GPU the extrapolated longest for the
+    memory this process may use (the budget where one is set) and for a 22 GiB budget."""
+    out: dict[str, Any] = {"longest_fit": longest_fit(rows)}
+    if not device.startswith("cuda"):
+        return out
+    from gpulab import memory_budget
+
+    _, total = memory_budget.free_and_total(device)
+    out["estimated_longest"] = {
+        f"{total / 2**30:.1f} GiB": estimated_longest(rows, total),
+        "22.0 GiB": estimated_longest(rows, 22 * 2**30),
+    }
+    out["estimate_note"] = (
+        "extrapolated from the measured peaks (a + b L + c L^2, least squares), against "
+        "allocated bytes only: the CUDA context and fragmentation make the true limit lower"
+    )
+    return out
