@@ -86,8 +86,10 @@ def longest_fit(rows: list[dict[str, Any]]) -> int | None:
 
 def estimated_longest(rows: list[dict[str, Any]], capacity_bytes: int) -> int | None:
     """The length whose peak memory would reach `capacity_bytes`, from a least-squares fit of
-    peak = a + b L + c L^2 through the measured rows; None with fewer than three measured peaks
-    or a fit that does not grow with L. An extrapolation, to be labelled as one."""
+    peak = a + b L + c L^2 through the measured rows; None with fewer than three measured peaks,
+    a fit that does not grow with L, or a capacity below the fit's smallest length. An
+    extrapolation (an interpolation when the capacity lies among the measured peaks), to be
+    labelled as one."""
     import numpy as np
 
     measured = [(r["length"], r["peak_bytes"]) for r in rows if r["fits"] and r.get("peak_bytes")]
@@ -97,10 +99,11 @@ def estimated_longest(rows: list[dict[str, Any]], capacity_bytes: int) -> int | 
     if peaks.max() - peaks.min() < 0.01 * peaks.max():  # no growth to extrapolate
         return None
     c, b, a = np.polyfit(lengths, peaks, 2)
-    if c <= 0 or a + b * lengths.max() + c * lengths.max() ** 2 >= capacity_bytes:
-        return None if c <= 0 else int(lengths.max())
-    root = (-b + np.sqrt(b * b - 4 * c * (a - capacity_bytes))) / (2 * c)
-    return int(root)
+    discriminant = b * b - 4 * c * (a - capacity_bytes)
+    if c <= 0 or discriminant < 0:
+        return None
+    root = (-b + np.sqrt(discriminant)) / (2 * c)
+    return int(root) if root >= lengths.min() else None
 
 
 def fit_summary(rows: list[dict[str, Any]], device: str) -> dict[str, Any]:
