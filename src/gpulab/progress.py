@@ -27,13 +27,14 @@ def printed_progress(
 ) -> ProgressFn:
     """A callback for terminals (`gpulab bench`): `  [ 42 %] note` lines, at most one per
     `every_s` seconds and always the last, so a long run shows where it is without flooding."""
-    last: list[float] = []
+    last: float | None = None
 
     def say(done: float, total: float, note: str = "") -> None:
+        nonlocal last
         now = clock()
-        if last and now - last[0] < every_s and done < total:
+        if last is not None and now - last < every_s and done < total:
             return
-        last[:] = [now]
+        last = now
         share = 100 * done / total if total > 0 else 0.0
         print(f"  [{share:3.0f} %] {note}", flush=True)
 
