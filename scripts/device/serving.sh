@@ -5,12 +5,14 @@
 #   1. gpulab bench serving --profile full --out $OUT       (ResNet-50 alone, about 40 s)
 #   2. gpulab test notebooks/inference_serving.py --profile full --report $OUT/gpu-test
 #      (three models, concurrency 1..64 and two rates, faults; about 100 s)
-#   3. the same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 100 s)
+#   3. the same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 100 s; skip it
+#      with SERVING_SKIP_BUDGET=1)
 # Expected total: about 4-5 minutes, including building the server venv offline (about 30 s).
 #
-# Needs the server wheels carried as .parts-serving/partNN (see serving_wheels.sh); they are
-# joined into .whl-serving here and the venv is built from them with --no-index. No marimo
-# on the host: carry its wheel (and gpulab's test deps) in .whl/ as for the other notebooks.
+# Needs the server wheels carried as .parts-serving/partNN (see serving_wheels.sh), one part per
+# call back to back; they are joined into /tmp/gpulab-serving-wheels here and the venv is built
+# from them with --no-index. No marimo on the host: carry its wheel (and gpulab's test deps) in
+# .whl/ as for the other notebooks (with the last part).
 # Writes $OUT/serving.json, $OUT/gpu-test*/, $OUT/serving.log.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,17 +25,25 @@ step() { echo "== [$(($(date +%s) - start)) s] $*"; }
 # PYTHONPATH (/tmp/site, src/), the gpulab command, PYTHONUNBUFFERED
 source scripts/device/setup.sh
 
-if [ ! -d .whl-serving ] && [ -f .parts-serving/part01/serving-wheels.count ]; then
+# The device copies the working tree afresh each call, so a part carried by an earlier call is
+# gone from the checkout; /tmp lasts while the machine stays warm. Every call stages what it
+# carried there and stops until all parts have arrived: run this same script once per part.
+stage=/tmp/gpulab-serving-parts wheels=/tmp/gpulab-serving-wheels
+mkdir -p "$stage"
+for part in .parts-serving/part*; do [ -d "$part" ] && cp -r "$part" "$stage/"; done
+if [ ! -f "$wheels/.complete" ]; then
+  [ -f "$stage/part01/serving-wheels.count" ] || { echo "part01 not carried yet: carry it"; exit 3; }
+  want=$(cat "$stage/part01/serving-wheels.count")
+  have=$(ls -d "$stage"/part* | wc -l)
+  [ "$have" = "$want" ] || { echo "staged $have of $want wheel parts in $stage: carry the next"; exit 3; }
   step "joining the carried server wheels"
-  want=$(cat .parts-serving/part01/serving-wheels.count)
-  have=$(ls -d .parts-serving/part* | wc -l)
-  [ "$have" = "$want" ] || { echo "have $have of $want wheel parts: carry the rest"; exit 1; }
-  mkdir -p .whl-serving && cp .parts-serving/part*/*.whl .whl-serving/
-  for wheel in $(cat .parts-serving/part01/serving-wheels.list); do
-    [ -f ".whl-serving/$wheel" ] || { echo "missing $wheel"; exit 1; }
+  rm -rf "$wheels" && mkdir -p "$wheels" && cp "$stage"/part*/*.whl "$wheels/"
+  for wheel in $(cat "$stage/part01/serving-wheels.list"); do
+    [ -f "$wheels/$wheel" ] || { echo "missing $wheel"; exit 1; }
   done
+  touch "$wheels/.complete"
 fi
-export GPULAB_SERVING_WHEELS=$PWD/.whl-serving
+export GPULAB_SERVING_WHEELS=$wheels
 export GPULAB_SERVING_ENV=/tmp/gpulab-serving-env
 
 step "server environment (offline from $GPULAB_SERVING_WHEELS)"
@@ -46,9 +56,11 @@ timeout 150 gpulab bench serving --profile full --out "$OUT"
 step "gpulab test notebooks/inference_serving.py --profile full"
 timeout 200 gpulab test notebooks/inference_serving.py --profile full --report "$OUT/gpu-test"
 
-step "the same under GPULAB_MEMORY_BUDGET=22GiB"
-GPULAB_MEMORY_BUDGET=22GiB timeout 200 gpulab test notebooks/inference_serving.py \
-  --profile full --report "$OUT/gpu-test-budget"
+if [ "${SERVING_SKIP_BUDGET:-0}" != 1 ]; then
+  step "the same under GPULAB_MEMORY_BUDGET=22GiB"
+  GPULAB_MEMORY_BUDGET=22GiB timeout 200 gpulab test notebooks/inference_serving.py \
+    --profile full --report "$OUT/gpu-test-budget"
+fi
 
 step "leftover servers (none expected)"
 pgrep -af "gpulab.workloads.serving.server_main|tritonserver" || echo "none"
