@@ -146,9 +146,7 @@ def _run(command: list[str], what: str) -> None:
     # Without PYTHONPATH: pip would count packages visible through it as installed in the venv,
     # and the server, started without it, would then miss them.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run(
-        command, capture_output=True, text=True, start_new_session=True, env=env
-    )
+    done = subprocess.run(command, capture_output=True, text=True, start_new_session=True, env=env)
     if done.returncode != 0:
         tail = (done.stdout + done.stderr).strip().splitlines()[-8:]
         raise UsageError(f"{what} failed ({' '.join(command[:4])} ...):\n" + "\n".join(tail))
