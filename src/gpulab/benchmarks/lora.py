@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from gpulab import profiles
 from gpulab.bench import BenchResult
+from gpulab.progress import printed_progress
 from gpulab.workloads import lora
 
 # Steps left out of tokens/s on both sides: CUDA context, cuBLAS heuristics, compiling.
@@ -41,6 +42,8 @@ def run(profile: str) -> BenchResult:
     config = replace(config, compile=config.compile and torch.cuda.is_available())
     asked = os.environ.get("GPULAB_LORA_TRAINER_BF16", "").strip().lower()
     trainer_bf16 = asked in ("1", "yes") if asked else TRAINER_BF16[profile]
-    result = lora.compare(config, MEASURE_FROM[profile], trainer_bf16)
+    result = lora.compare(
+        config, MEASURE_FROM[profile], trainer_bf16, progress=printed_progress(every_s=10)
+    )
     result.details["config"] = config.to_dict()
     return result
