@@ -772,7 +772,9 @@ def _(mo):
     `torch_compile=True` on a GPU (if compiling fails it runs eagerly and says why), and
     padding-free packing with `DataCollatorWithFlattening`: each batch becomes one row whose
     position ids restart at every document, so attention stays inside each document, as in our
-    default packing. It takes as many sequences per batch as fill our rows' tokens per step.
+    default packing. It takes as many sequences per batch as fill our rows' tokens per step. Where
+    it compiles, whole sequences are grouped up front and each flattened row is padded to exactly
+    our tokens per step: a new row length would recompile the model, minutes each time.
     Trainer with its defaults (fp32, each batch padded to its longest sequence by
     `DataCollatorForSeq2Seq`) runs too, as a reference. Our loop runs twice: documents apart and
     across documents, so you see what keeping them apart costs. Throughput counts only trained

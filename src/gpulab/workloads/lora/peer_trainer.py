@@ -56,7 +56,7 @@ def explicit_arguments(config: FinetuneConfig, setup: TrainerSetup | None = None
     setup = setup or defaults_setup()
     explicit: dict[str, Any] = {
         "max_steps": config.steps,
-        "per_device_train_batch_size": setup.sequences_per_batch or config.batch_size,
+        "per_device_train_batch_size": setup.batch_size or config.batch_size,
         "gradient_accumulation_steps": config.grad_accum,
         "learning_rate": config.learning_rate,
         "seed": config.seed,
@@ -78,6 +78,8 @@ def estimated_padded_positions(
     flattening set-up computes its batches' tokens and no padding.
     """
     lengths = [len(s.input_ids) for s in sequences] or [config.seq_len]
+    if setup is not None and setup.fixed_tokens:
+        return config.steps * config.grad_accum * setup.fixed_tokens
     if setup is not None and setup.flatten:
         per_batch = (setup.sequences_per_batch or config.batch_size) * sum(lengths) / len(lengths)
         return round(config.steps * config.grad_accum * per_batch)
@@ -135,7 +137,7 @@ def _run_trainer(
     before = evaluate(
         model, prepared.val_blocks, precision="fp32", progress=plan.phase("scoring before")
     )
-    features = [{"input_ids": s.input_ids, "labels": s.labels} for s in prepared.train_sequences]
+    features = setup.features(prepared.train_sequences, config.seed)
     collator = CountingCollator(setup.collator(transformers, prepared.tokenizer))
     training = plan.phase("training")
     timer = _window_timer(transformers, measure_from, config, collator, training, planned)
@@ -202,6 +204,7 @@ def _figures(
         "packing": setup.flatten,
         "documents_apart": True,  # padded rows, or flattening with restarting position ids
         "sequences_per_batch": setup.sequences_per_batch or config.batch_size,
+        "fixed_tokens": setup.fixed_tokens,
         "torch_compile": {
             "ran": setup.torch_compile,
             "outcome": setup.compile_skipped or ("compiled" if setup.torch_compile else "off"),

@@ -5,17 +5,20 @@ its longest sequence by `DataCollatorForSeq2Seq`. `best`: what a practitioner wo
 speed: `bf16=True` (GPUs with bf16), `optim="adamw_torch_fused"`, SDPA attention,
 `torch_compile=True` on CUDA, and padding-free packing with `DataCollatorWithFlattening` (one row
 per batch, position ids restarting per document, so attention stays inside each document). It
-takes as many sequences per batch as make up our rows' tokens per step (`sequences_per_batch`).
+takes as many sequences per batch as make up our rows' tokens per step (`sequences_per_batch`);
+with `torch_compile` it takes instead groups of whole sequences flattened and padded to exactly
+our tokens per step (`fixed_tokens`, `fixed_flattening`), so the compiled model sees one shape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gpulab.workloads.lora.blocks import TokenSequence
 from gpulab.workloads.lora.config import FinetuneConfig
+from gpulab.workloads.lora.fixed_flattening import FixedLengthFlattening, group_sequences
 from gpulab.workloads.lora.objective import IGNORE_INDEX
 
 
@@ -30,12 +33,25 @@ class TrainerSetup:
     torch_compile: bool = False
     sequences_per_batch: int | None = None  # None: config.batch_size
     compile_skipped: str | None = None  # why torch_compile was not asked for
+    fixed_tokens: int | None = None  # flattened rows padded to this length (needs flatten)
 
     @property
     def label(self) -> str:
+        fixed = ", one fixed length" if self.fixed_tokens else ""
         return {"defaults": "Trainer (defaults)", "bf16": "Trainer (bf16=True)"}.get(
-            self.name, "Trainer (best: bf16, flattening, fused AdamW, compile)"
+            self.name, f"Trainer (best: bf16, flattening{fixed}, fused AdamW, compile)"
         )
+
+    @property
+    def batch_size(self) -> int | None:
+        """Trainer's per-device batch: one group for fixed-length rows (None: the config's)."""
+        return 1 if self.fixed_tokens else self.sequences_per_batch
+
+    def features(self, sequences: Sequence[TokenSequence], seed: int) -> list[dict[str, Any]]:
+        """The training examples: one per sequence, or one per fixed-length group."""
+        if self.fixed_tokens:
+            return group_sequences(sequences, self.fixed_tokens, seed)
+        return [{"input_ids": s.input_ids, "labels": s.labels} for s in sequences]
 
     def arguments(self) -> dict[str, Any]:
         """The TrainingArguments this set-up adds to the comparison's own."""
@@ -50,29 +66,33 @@ class TrainerSetup:
 
     def collator(self, transformers: Any, tokenizer: Any) -> Any:
         if self.flatten:
-            return transformers.DataCollatorWithFlattening(
+            flattening = transformers.DataCollatorWithFlattening(
                 return_position_ids=True, separator_id=IGNORE_INDEX
             )
+            if self.fixed_tokens:
+                pad_id = tokenizer.pad_token_id
+                if pad_id is None:
+                    pad_id = tokenizer.eos_token_id or 0
+                return FixedLengthFlattening(flattening, self.fixed_tokens, pad_id)
+            return flattening
         return transformers.DataCollatorForSeq2Seq(
             tokenizer, padding=True, label_pad_token_id=IGNORE_INDEX
         )
 
     def collator_name(self) -> str:
+        if self.fixed_tokens:
+            return (
+                "DataCollatorWithFlattening(return_position_ids=True, separator_id=-100), "
+                f"groups of whole sequences padded to {self.fixed_tokens} tokens"
+            )
         if self.flatten:
             return "DataCollatorWithFlattening(return_position_ids=True, separator_id=-100)"
         return "DataCollatorForSeq2Seq(padding=True, label_pad_token_id=-100)"
 
     def without_compile(self, reason: str) -> TrainerSetup:
-        """The same set-up in eager mode, saying why (a compile that failed)."""
-        return TrainerSetup(
-            self.name,
-            self.bf16,
-            self.flatten,
-            self.optim,
-            False,
-            self.sequences_per_batch,
-            reason,
-        )
+        """The same set-up in eager mode, saying why (a compile that failed); without a compiler
+        a fixed length only adds padding, so its rows flatten to their own length again."""
+        return replace(self, torch_compile=False, compile_skipped=reason, fixed_tokens=None)
 
 
 def defaults_setup(bf16: bool = False) -> TrainerSetup:
@@ -99,4 +119,5 @@ def best_setup(sequences: Sequence[TokenSequence], config: FinetuneConfig) -> Tr
         torch_compile=cuda,
         sequences_per_batch=sequences_per_batch(sequences, config),
         compile_skipped=None if cuda else "CPU: the C++ compile costs more than the run",
+        fixed_tokens=config.batch_size * config.seq_len if cuda else None,
     )
