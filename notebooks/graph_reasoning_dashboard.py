@@ -418,7 +418,7 @@ def _(gr, mo, shown):
                         f"**Collapse:** {_line}. The model answers one class whatever the graph: its "
                         "accuracy on balanced data is chance, not learning."
                     ),
-                    kind="danger",
+                    kind="warn",  # a finding about the model, not a failure of the run
                 )
             )
         _parts += [

@@ -429,13 +429,15 @@ def _(
         require_gpu("The kill test on the GPU (the full profile)")
     with gpu_step("the kill test"):
         _fault = serving.kill_during_load(config, server_env)
+    # The test passes when the client saw the failure and nothing of the server is left.
+    _contained = bool(_fault.client_error) and not _fault.still_serving
     mo.callout(
         mo.md(
             f"**The server was killed mid-load.** The client reported: {_fault.client_error}. "
-            f"Server still running afterwards: {_fault.still_serving} (its process group was killed). Press **Start the "
-            "server and load-test** to start a fresh one."
+            f"Server still running afterwards: {_fault.still_serving} (its process group was "
+            "killed). Press **Start the server and load-test** to start a fresh one."
         ),
-        kind="danger",
+        kind="success" if _contained else "danger",
     )
     return
 

@@ -64,14 +64,16 @@ def test_unknown_profile_is_refused() -> None:
         lora.FinetuneConfig.for_profile("huge")
 
 
-def test_bench_records_the_config_it_ran(monkeypatch) -> None:
+def test_bench_records_the_config_it_ran(monkeypatch, capsys) -> None:
     ran = {}
 
-    def fake_compare(config, measure_from, trainer_bf16):
+    def fake_compare(config, measure_from, trainer_bf16, progress):
         ran.update(config=config, measure_from=measure_from, trainer_bf16=trainer_bf16)
+        progress(1, 2, "half")  # the bench prints where a long run is
         return BenchResult("m", 1.0, "peer", 1.0, details={})
 
     monkeypatch.setattr(lora, "compare", fake_compare)
     result = bench.run("smoke")
     assert result.details["config"] == lora.FinetuneConfig.bench_for_profile("smoke").to_dict()
     assert ran["measure_from"] == bench.MEASURE_FROM["smoke"] and not ran["trainer_bf16"]
+    assert "[ 50 %] half" in capsys.readouterr().out

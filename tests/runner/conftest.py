@@ -54,8 +54,14 @@ def gpulab_test() -> GpulabTest:
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """The error, gate, clean and run-button notebooks through one smoke run (shared: ~10 s)."""
-    names = ["error_then_independent.py", "gpu_gate.py", "clean.py", "run_button_chart.py"]
+    """The error, gate, clean, run-button and caught-failure notebooks through one smoke run."""
+    names = [
+        "error_then_independent.py",
+        "gpu_gate.py",
+        "clean.py",
+        "run_button_chart.py",
+        "caught_failure.py",
+    ]
     report_dir = tmp_path_factory.mktemp("smoke-report")
     return _gpulab_test(*(str(FIXTURES / name) for name in names), report_dir=report_dir)
 

@@ -52,6 +52,14 @@ def test_deliberate_mo_stop_is_skipped_with_its_message_as_reason(smoke_run: Run
     assert statuses == ["ok", "stopped", "not-run"]
 
 
+def test_an_error_callout_fails_the_run_and_a_warning_does_not(smoke_run: Run) -> None:
+    row = smoke_run.rows["caught_failure.py"]
+    assert row["status"] == "fail"
+    assert row["error"]["cell"] == "cell 3" and row["error"]["type"] == "ErrorCallout"
+    assert row["error"]["message"] == ("Serving failed: the server exited before it was ready")
+    assert [cell["status"] for cell in row["cells"]] == ["ok", "ok", "ok"]
+
+
 def test_clean_notebook_passes(smoke_run: Run) -> None:
     row = smoke_run.rows["clean.py"]
     assert row["status"] == "pass"
@@ -79,7 +87,7 @@ def test_report_rows_carry_the_promised_fields(smoke_run: Run) -> None:
 def test_closing_line_counts_each_status_and_a_failure_exits_1(smoke_run: Run) -> None:
     assert smoke_run.returncode == 1, smoke_run.stderr
     last = smoke_run.stdout.strip().splitlines()[-1]
-    assert last.startswith("2 passed, 1 failed, 1 skipped, 0 timeout in ")
+    assert last.startswith("2 passed, 2 failed, 1 skipped, 0 timeout in ")
 
 
 def test_runs_leave_no_session_files_next_to_the_notebooks(smoke_run: Run) -> None:

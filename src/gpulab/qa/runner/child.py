@@ -50,6 +50,41 @@ class _TextParser(HTMLParser):
         self.parts.append(data)
 
 
+class _AlertParser(HTMLParser):
+    """Collects the text of every `kind="danger"` callout, nested ones included."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.alerts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        inner = _decoded(values.get("data-html"))
+        if tag == "marimo-callout-output" and _decoded(values.get("data-kind")) == "danger":
+            self.alerts.append(" ".join(html_to_text(inner).split())[:MAX_TEXT])
+        elif inner:
+            self.alerts.extend(danger_callouts(inner))
+
+
+def _decoded(value: str | None) -> str:
+    """A JSON-encoded attribute of marimo's custom elements, as the string it holds."""
+    if not value:
+        return ""
+    try:
+        inner = json.loads(value)
+    except ValueError:
+        return value
+    return inner if isinstance(inner, str) else ""
+
+
+def danger_callouts(html: str) -> list[str]:
+    """The text of each error callout in a cell's HTML output: a failure the notebook showed."""
+    parser = _AlertParser()
+    parser.feed(html)
+    parser.close()
+    return parser.alerts
+
+
 def html_to_text(html: str, *, collapse: bool = True) -> str:
     """Visible text of marimo's HTML output, for a skip reason or a traceback in a report."""
     parser = _TextParser()
@@ -110,6 +145,7 @@ def _cells_json(file_manager: Any, view: Any) -> list[dict[str, Any]]:
             "code": code_lines[0].strip()[:120] if code_lines else "",
             "ran": False,
             "output": None,
+            "alerts": [],
             "errors": [],
             "traceback": None,
         }
@@ -121,6 +157,8 @@ def _cells_json(file_manager: Any, view: Any) -> list[dict[str, Any]]:
                 entry["errors"] = [_error_dict(error) for error in output.data]
             else:
                 entry["output"] = _output_text(output.mimetype, output.data)
+                if output.mimetype == "text/html":
+                    entry["alerts"] = danger_callouts(str(output.data))
         consoles = notification.console if notification else None
         if consoles is not None and not isinstance(consoles, list):
             consoles = [consoles]

@@ -2,7 +2,8 @@
 
 Rules (docs/gpu-testing.md repeats them for users):
 - fail: some cell raised, or could not run for a reason of its own (syntax error, a variable
-  defined twice, a cycle). The root cause is the first such cell in notebook order; a cell that
+  defined twice, a cycle), or showed an error callout (`kind="danger"`: a step that failed and
+  was caught, results that disagree, settings that cannot run) when no cell raised. The root cause is the first such cell in notebook order; a cell that
   only failed because an ancestor raised ("An ancestor raised an exception") is an echo and never
   the root cause. A kernel that died, or a notebook marimo cannot load, is a fail with no cell.
 - skipped: nothing failed, but a `mo.stop` stopped a cell that other cells depend on. The runner
@@ -100,6 +101,12 @@ def classify(run: dict[str, Any]) -> Verdict:
         statuses.append(CellStatus(cell_label(cell), status))
     if root is not None:
         return Verdict(FAIL, error=root, cells=statuses)
+    alerted = next((cell for cell in cells if cell.get("alerts")), None)
+    if alerted is not None:
+        error = CellError(
+            cell_label(alerted), "ErrorCallout", alerted["alerts"][0], alerted["code"]
+        )
+        return Verdict(FAIL, error=error, cells=statuses)
     if any(cell["errors"] for cell in cells) and not stopped_by:
         # Echoes with no cell of their own to blame: report the first rather than a pass.
         cell = next(cell for cell in cells if cell["errors"])
