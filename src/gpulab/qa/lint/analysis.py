@@ -84,15 +84,19 @@ def text_mentions(node: ast.AST, words: Iterable[str]) -> bool:
     return any(any(word in text.lower() for word in wanted) for text in identifier_texts(node))
 
 
+def _called_name(node: ast.AST, *, method: bool) -> str | None:
+    """The name a call `f()` calls, or with `method` the one `obj.f()` calls; else None."""
+    if not isinstance(node, ast.Call):
+        return None
+    if method:
+        return node.func.attr if isinstance(node.func, ast.Attribute) else None
+    return node.func.id if isinstance(node.func, ast.Name) else None
+
+
 def calls_notebook_function(notebook: Notebook, node: ast.AST) -> str | None:
     """The name of the notebook-defined function `node` calls, if it is such a call."""
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in notebook.functions
-    ):
-        return node.func.id
-    return None
+    name = _called_name(node, method=False)
+    return name if name in notebook.functions else None
 
 
 def function_has(
@@ -116,13 +120,8 @@ def function_has(
 
 def calls_notebook_method(notebook: Notebook, node: ast.AST) -> str | None:
     """The name of a method of a notebook-defined class that `node` may call (`obj.name()`)."""
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in notebook.methods
-    ):
-        return node.func.attr
-    return None
+    name = _called_name(node, method=True)
+    return name if name in notebook.methods else None
 
 
 def method_has(
