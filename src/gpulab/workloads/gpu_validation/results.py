@@ -15,8 +15,24 @@ from gpulab.telemetry import ClockReport
 RATE_DIGITS = 4  # significant digits of every rate shown: 0.1399 TFLOPS, 791.5 TFLOPS
 
 
+class _Rate:
+    """A measured rate against its ceiling; each result names both as `value` and `peak`."""
+
+    @property
+    def value(self) -> float | None:
+        raise NotImplementedError
+
+    @property
+    def peak(self) -> float | None:
+        raise NotImplementedError
+
+    @property
+    def pct_of_peak(self) -> float | None:
+        return pct(self.value, self.peak)
+
+
 @dataclass
-class MatmulResult:
+class MatmulResult(_Rate):
     """Throughput of an n×n @ n×n product in one number format on one device."""
 
     dtype: str
@@ -38,35 +54,26 @@ class MatmulResult:
         return self.tflops
 
     @property
-    def pct_of_peak(self) -> float | None:
-        return pct(self.tflops, self.peak_tflops)
-
-    @property
     def test(self) -> str:
         return f"{'CPU peer ' if self.is_cpu_peer else ''}matmul {self.dtype}"
 
+    @property
+    def peak(self) -> float | None:
+        return self.peak_tflops
+
     def row(self) -> dict[str, Any]:
         """A flat numeric row: what a chart draws and a report stores."""
-        return {
-            "test": self.test,
-            "size": f"{self.size}³",
-            "device": self.device,
-            "value": significant(self.tflops),
-            "unit": self.unit,
-            "pct_of_datasheet": significant(self.pct_of_peak, 3),
-            "datasheet": self.peak_tflops,
-            "note": self.skipped or (self.clocks.describe() if self.clocks else ""),
-        }
+        return numeric_row(self, f"{self.size}³", self.clocks.describe() if self.clocks else "")
 
     def table_row(self) -> dict[str, str]:
-        return table_row(self, f"{self.size}³", self.peak_tflops)
+        return table_row(self, f"{self.size}³")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pct_of_peak": self.pct_of_peak}
 
 
 @dataclass
-class BandwidthResult:
+class BandwidthResult(_Rate):
     """GB/s of one kind of copy: 'device copy', 'host copy', 'h2d' or 'd2h'."""
 
     kind: str
@@ -89,10 +96,6 @@ class BandwidthResult:
         return self.gbs
 
     @property
-    def pct_of_peak(self) -> float | None:
-        return pct(self.gbs, self.peak_gbs)
-
-    @property
     def label(self) -> str:
         if self.pinned is None:
             return self.kind
@@ -102,20 +105,15 @@ class BandwidthResult:
     def test(self) -> str:
         return self.label
 
+    @property
+    def peak(self) -> float | None:
+        return self.peak_gbs
+
     def row(self) -> dict[str, Any]:
-        return {
-            "test": self.label,
-            "size": f"{self.buffer_mib} MiB",
-            "device": self.device,
-            "value": significant(self.gbs),
-            "unit": self.unit,
-            "pct_of_datasheet": significant(self.pct_of_peak, 3),
-            "datasheet": self.peak_gbs,
-            "note": self.skipped or (self.peak_name or ""),
-        }
+        return numeric_row(self, f"{self.buffer_mib} MiB", self.peak_name or "")
 
     def table_row(self) -> dict[str, str]:
-        return table_row(self, f"{self.buffer_mib} MiB", self.peak_gbs)
+        return table_row(self, f"{self.buffer_mib} MiB")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "pct_of_peak": self.pct_of_peak, "label": self.label}
@@ -172,9 +170,24 @@ def describe_value(result: Result) -> str:
     return f"{format_rate(result.value)} {result.unit}" + (" (noisy)" if result.noise else "")
 
 
-def table_row(result: Result, size: str, peak: float | None) -> dict[str, str]:
+def numeric_row(result: Result, size: str, note: str) -> dict[str, Any]:
+    """A result's flat numeric row (`row()`); `note` stands where it was not skipped."""
+    return {
+        "test": result.test,
+        "size": size,
+        "device": result.device,
+        "value": significant(result.value),
+        "unit": result.unit,
+        "pct_of_datasheet": significant(result.pct_of_peak, 3),
+        "datasheet": result.peak,
+        "note": result.skipped or note,
+    }
+
+
+def table_row(result: Result, size: str) -> dict[str, str]:
     """What a notebook's table shows for one result: short columns, rates as `format_rate`."""
     share = result.pct_of_peak
+    peak = result.peak
     return {
         "test": result.test,
         "size": size,
