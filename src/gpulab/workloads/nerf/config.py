@@ -96,11 +96,10 @@ class NerfConfig:
         """smoke: 32² views, a small hash grid, a few hundred CPU steps; full: the paper's grid
         on 400² views, 30 s per model (the benchmark runs vanilla for 300 s)."""
         if profiles.check(profile) == profiles.SMOKE:
-            return cls(
-                image_size=32,
-                n_train=12,
-                n_test=3,
-                supersample=1,
+            # the scene, ours, vanilla and the evaluation each shrink, as the fields group them
+            scene = cls(image_size=32, n_train=12, n_test=3, supersample=1)
+            ours = replace(
+                scene,
                 levels=8,
                 log2_table=14,
                 max_resolution=128,
@@ -110,6 +109,9 @@ class NerfConfig:
                 lr=2e-2,
                 ours_seconds=6.0,
                 ours_max_steps=150,
+            )
+            vanilla = replace(
+                ours,
                 vanilla_width=64,
                 vanilla_depth=4,
                 coarse_samples=16,
@@ -117,10 +119,9 @@ class NerfConfig:
                 vanilla_batch_rays=128,
                 vanilla_seconds=6.0,
                 vanilla_max_steps=60,
-                eval_every_s=2.0,
-                eval_pixels=768,
-                orbit_frames=4,
-                orbit_size=32,
+            )
+            return replace(
+                vanilla, eval_every_s=2.0, eval_pixels=768, orbit_frames=4, orbit_size=32
             )
         return cls()
 
