@@ -37,33 +37,12 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.errors import UsageError
-    from gpulab.ui import (
-        failure_callout,
-        gpu_card,
-        gpu_step,
-        read_profile,
-        run_gate,
-        run_guide,
-    )
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import graph_reasoning as gr
 
-    return (
-        UsageError,
-        failure_callout,
-        gpu_card,
-        gpu_step,
-        gr,
-        inspect,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return UsageError, gr, inspect, mo, probe, ui
 
 
 @app.cell
@@ -91,10 +70,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -112,7 +91,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             ),
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system
 
 
@@ -296,26 +275,24 @@ def _(mo):
 @app.cell
 def _(
     config,
-    gpu_step,
     gr,
     mo,
     profile,
     resume_input,
-    run_gate,
     set_job,
     set_results,
     train_button,
-    work_progress,
+    ui,
 ):
-    run_gate(train_button, profile, "training")
-    with gpu_step("training", results_kept=True):
+    ui.run_gate(train_button, profile, "training")
+    with ui.gpu_step("training", results_kept=True):
         gr.require_pyg()
         _job = gr.TrainingJob(config, resume=resume_input.value)
         if profile.background:  # a browser: train in the background, Stop stays live
             set_job(_job.start())
             _view = mo.md("Training started: the curves below update every second.")
         else:
-            with work_progress("Training", gr.planned_work(config)) as _bar:
+            with ui.work_progress("Training", gr.planned_work(config)) as _bar:
                 _result = _job.run_here(_bar)
             set_job(_job)
             set_results(_result)
@@ -341,7 +318,7 @@ def _(mo):
 
 
 @app.cell
-def _(failure_callout, get_job, gr, mo, refresh, set_results):
+def _(get_job, gr, mo, refresh, set_results, ui):
     refresh.value
     _job = get_job()
     if _job is None:
@@ -351,7 +328,7 @@ def _(failure_callout, get_job, gr, mo, refresh, set_results):
         _state = "stopping" if _job.stopping else "finished" if _job.finished else "training"
         _parts = [mo.md(f"**{_state}** · {_job.estimator.describe()} · {_job.note}")]
         if _job.error is not None:
-            _parts.insert(0, failure_callout("training", _job.error))
+            _parts.insert(0, ui.failure_callout("training", _job.error))
         elif _job.finished and _job.result is not None and not _job.published:
             _job.published = True
             set_results(_job.result)
@@ -365,16 +342,15 @@ def _(failure_callout, get_job, gr, mo, refresh, set_results):
 @app.cell
 def _():
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.ui import telemetry_panel
 
     sampler = TelemetrySampler(interval_s=1.0, history=600).start()
-    return sampler, telemetry_panel
+    return (sampler,)
 
 
 @app.cell
-def _(mo, refresh, sampler, telemetry_panel):
+def _(mo, refresh, sampler, ui):
     refresh.value
-    mo.vstack([mo.md("### GPU telemetry"), telemetry_panel(sampler, window_s=300)])
+    mo.vstack([mo.md("### GPU telemetry"), ui.telemetry_panel(sampler, window_s=300)])
     return
 
 
@@ -490,20 +466,11 @@ def _(UsageError, config, get_results, gr, mo):
 
 
 @app.cell
-def _(
-    checkpoint_table,
-    config,
-    gpu_step,
-    gr,
-    mo,
-    profile,
-    run_gate,
-    verify_button,
-):
-    run_gate(verify_button, profile, "the checkpoint check")
+def _(checkpoint_table, config, gr, mo, profile, ui, verify_button):
+    ui.run_gate(verify_button, profile, "the checkpoint check")
     _picked = checkpoint_table.value
     mo.stop(not _picked, mo.callout(mo.md("Select a checkpoint in the table first."), kind="info"))
-    with gpu_step("the checkpoint check", results_kept=True):
+    with ui.gpu_step("the checkpoint check", results_kept=True):
         _row = _picked[0]  # run and epoch name the file
         _file = f"{_row['run']}-e{int(_row['epoch']):04d}.pt"
         _check = gr.checkpoint_test(config, _file)

@@ -41,25 +41,12 @@ def _():
     import altair as alt
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.profiles import default_for_this_machine
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide, work_progress
     from gpulab.workloads import inference
 
-    return (
-        alt,
-        default_for_this_machine,
-        gpu_card,
-        gpu_step,
-        inference,
-        inspect,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return alt, default_for_this_machine, inference, inspect, mo, probe, ui
 
 
 @app.cell
@@ -86,11 +73,11 @@ def _(mo):
 
 
 @app.cell
-def _(default_for_this_machine, gpu_card, mo, probe, read_profile, run_guide):
+def _(default_for_this_machine, mo, probe, ui):
     # Without a GPU (and no profile asked for) the profile is smoke: full sizes crawl on a CPU.
-    profile = read_profile(default=default_for_this_machine())
+    profile = ui.read_profile(default=default_for_this_machine())
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -102,7 +89,7 @@ def _(default_for_this_machine, gpu_card, mo, probe, read_profile, run_guide):
             )
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system
 
 
@@ -307,22 +294,12 @@ def _(mo):
 
 
 @app.cell
-def _(
-    gpu_step,
-    inference,
-    ladder_settings,
-    mo,
-    profile,
-    run_button,
-    run_gate,
-    set_ladder,
-    work_progress,
-):
-    run_gate(run_button, profile, "the ladder")
-    with gpu_step("the ladder", results_kept=True):
+def _(inference, ladder_settings, mo, profile, run_button, set_ladder, ui):
+    ui.run_gate(run_button, profile, "the ladder")
+    with ui.gpu_step("the ladder", results_kept=True):
         _config = inference.LadderConfig.for_profile(profile.name, **ladder_settings)
         # Progress counts forward passes of the batch: the same work on every rung.
-        with work_progress(
+        with ui.work_progress(
             "Climbing the ladder (progress in forward passes of the batch)",
             inference.planned_passes(_config),
         ) as _bar:

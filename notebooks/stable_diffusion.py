@@ -38,26 +38,12 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.errors import UsageError
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import diffusion
 
-    return (
-        UsageError,
-        dataclasses,
-        diffusion,
-        gpu_card,
-        gpu_step,
-        inspect,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return UsageError, dataclasses, diffusion, inspect, mo, probe, ui
 
 
 @app.cell
@@ -82,10 +68,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -103,7 +89,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             ),
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -322,18 +308,16 @@ def _(
     config_error,
     diffusion,
     generate_button,
-    gpu_step,
     mo,
     profile,
-    run_gate,
     set_gallery,
-    work_progress,
+    ui,
 ):
-    run_gate(generate_button, profile, "the generation")
+    ui.run_gate(generate_button, profile, "the generation")
     mo.stop(bool(config_error), mo.callout(mo.md(config_error), kind="danger"))
     with (
-        gpu_step("the generation", results_kept=True),
-        work_progress("Generating (twice, same seed)", 2 * config.steps) as _bar,
+        ui.gpu_step("the generation", results_kept=True),
+        ui.work_progress("Generating (twice, same seed)", 2 * config.steps) as _bar,
     ):
         _generation = diffusion.run_generation(config, progress=_bar)
     set_gallery(_generation)
@@ -438,16 +422,14 @@ def _(
     config,
     config_error,
     diffusion,
-    gpu_step,
     ladder_button,
     ladder_chart,
     mo,
     profile,
-    run_gate,
     set_ladder,
-    work_progress,
+    ui,
 ):
-    run_gate(ladder_button, profile, "the optimisation ladder")
+    ui.run_gate(ladder_button, profile, "the optimisation ladder")
     mo.stop(bool(config_error), mo.callout(mo.md(config_error), kind="danger"))
 
     def _on_rung(result):
@@ -465,9 +447,9 @@ def _(
             kind="warn",
         ),
     )
-    with gpu_step("the optimisation ladder", results_kept=True):
+    with ui.gpu_step("the optimisation ladder", results_kept=True):
         _total = diffusion.planned_work(config, _device)
-        with work_progress("The ladder (denoising steps)", _total) as _bar:
+        with ui.work_progress("The ladder (denoising steps)", _total) as _bar:
             mo.output.append(ladder_chart(None))
             _ladder = diffusion.run_ladder(config, progress=_bar, on_rung=_on_rung)
     set_ladder(_ladder)
