@@ -35,37 +35,12 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.ui import (
-        failure_callout,
-        gpu_card,
-        gpu_step,
-        missing_dependency_callout,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
     from gpulab.workloads import dataframes as frames
 
-    return (
-        Path,
-        TelemetrySampler,
-        failure_callout,
-        frames,
-        gpu_card,
-        gpu_step,
-        inspect,
-        missing_dependency_callout,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        tempfile,
-        work_progress,
-    )
+    return Path, TelemetrySampler, frames, inspect, mo, probe, tempfile, ui
 
 
 @app.cell
@@ -94,10 +69,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe(use_torch=False)
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -110,7 +85,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             )
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -127,7 +102,7 @@ def _(mo):
 
 
 @app.cell
-def _(frames, missing_dependency_callout, mo):
+def _(frames, mo, ui):
     statuses = {name: frames.engine_status(name) for name in frames.ENGINES}
     _rows = [
         {
@@ -144,7 +119,7 @@ def _(frames, missing_dependency_callout, mo):
             continue
         _err = _status.error()
         _notes.append(
-            missing_dependency_callout(_err)
+            ui.missing_dependency_callout(_err)
             if _err is not None
             else mo.callout(
                 mo.md(f"**{frames.ENGINES[_name].label}** cannot run here: {_status.reason}."),
@@ -348,27 +323,24 @@ def _(
     Path,
     base_config,
     engines_input,
-    failure_callout,
     frames,
-    gpu_step,
     mo,
     ops_input,
     path_input,
     profile,
     repeats_input,
     run_button,
-    run_gate,
     set_results,
     size_limit,
     sizes_input,
     statuses,
     tempfile,
+    ui,
     upload_input,
     use_file,
-    work_progress,
 ):
-    run_gate(run_button, profile, "the benchmark")
-    with gpu_step("the benchmark", results_kept=True):
+    ui.run_gate(run_button, profile, "the benchmark")
+    with ui.gpu_step("the benchmark", results_kept=True):
         _config = frames.chosen_config(
             base_config,
             sizes_input.value,
@@ -390,7 +362,7 @@ def _(
             else:
                 _tables = frames.synthetic_tables(_config.sizes)
             _work = frames.planned_work(_tables, _config, statuses)
-            with work_progress("Running the benchmark", _work) as _bar:
+            with ui.work_progress("Running the benchmark", _work) as _bar:
                 _run = frames.run_tables(_tables, _config, Path(_tmp), statuses, _bar)
         if _run.error is not None and not _run.runs:
             raise _run.error  # nothing finished: the last results stay as they were
@@ -400,7 +372,7 @@ def _(
     else:  # some tables finished before the failure: they are the results below
         run_view = mo.vstack(
             [
-                failure_callout(f"the benchmark on {_run.failed}", _run.error),
+                ui.failure_callout(f"the benchmark on {_run.failed}", _run.error),
                 mo.md(f"_{_run.kept_note()}_"),
             ]
         )

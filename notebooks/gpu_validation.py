@@ -33,38 +33,20 @@ def _():
     import marimo as mo
 
     import gpulab.workloads.gpu_validation as gv
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.memory import memory_summary, release_memory
     from gpulab.telemetry import TelemetrySampler
-    from gpulab.ui import (
-        gpu_card,
-        gpu_step,
-        no_gpu_callout,
-        read_profile,
-        run_gate,
-        run_guide,
-        telemetry_chart,
-        telemetry_panel,
-        work_progress,
-    )
 
     return (
         TelemetrySampler,
-        gpu_card,
-        gpu_step,
         gv,
         memory_summary,
         mo,
-        no_gpu_callout,
         probe,
-        read_profile,
         release_memory,
         replace,
-        run_gate,
-        run_guide,
-        telemetry_chart,
-        telemetry_panel,
-        work_progress,
+        ui,
     )
 
 
@@ -93,8 +75,8 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
     _buttons = [
         (
@@ -114,7 +96,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
         ),
         ("Stop", "ends that load early: its own process group, nothing else"),
     ]
-    mo.vstack([gpu_card(system, profile), run_guide(profile, _buttons)])
+    mo.vstack([ui.gpu_card(system, profile), ui.run_guide(profile, _buttons)])
     return profile, system
 
 
@@ -131,7 +113,7 @@ def _(mo):
 
 
 @app.cell
-def _(gv, mo, no_gpu_callout, system):
+def _(gv, mo, system, ui):
     _rows = gv.inventory_rows(system)
     _versions = mo.md(
         f"Driver **{system.driver_version or 'n/a'}** (CUDA {system.cuda_driver_version or 'n/a'}) · "
@@ -141,7 +123,7 @@ def _(gv, mo, no_gpu_callout, system):
     _table = (
         mo.ui.table(_rows, selection=None)
         if _rows
-        else no_gpu_callout("The GPU half of this notebook (GPU benchmarks, GPU stress)")
+        else ui.no_gpu_callout("The GPU half of this notebook (GPU benchmarks, GPU stress)")
     )
     inventory_view = mo.vstack([_versions, _table])
     inventory_view
@@ -205,9 +187,9 @@ def _(TelemetrySampler, mo):
 
 
 @app.cell
-def _(refresh, sampler, telemetry_panel):
+def _(refresh, sampler, ui):
     refresh.value
-    telemetry_panel(sampler, window_s=300)
+    ui.telemetry_panel(sampler, window_s=300)
     return
 
 
@@ -290,25 +272,23 @@ def _(
     bench_device,
     bench_dtypes,
     bench_sizes,
-    gpu_step,
     gv,
     mo,
     profile,
     replace,
-    run_gate,
     set_bench,
-    work_progress,
+    ui,
 ):
-    run_gate(bench_button, profile, "the benchmarks")
+    ui.run_gate(bench_button, profile, "the benchmarks")
     # Each measurement turns its own OOM into a skipped row; this catches bad settings.
-    with gpu_step("the benchmarks", results_kept=True):
+    with ui.gpu_step("the benchmarks", results_kept=True):
         _config = replace(
             bench_defaults,
             dtypes=tuple(bench_dtypes.value),
             sizes=tuple(sorted(int(n) for n in bench_sizes.value)),
         )
         _run = gv.ValidationRun(_config, bench_device.value, gv.peaks_for(bench_device.value))
-        with work_progress("Benchmarking", total=gv.estimated_seconds(_run)) as _bar:
+        with ui.work_progress("Benchmarking", total=gv.estimated_seconds(_run)) as _bar:
             _results = _run.run(progress=_bar)
         set_bench((bench_device.value, _results))
     _skipped = sum(1 for r in _results if r.skipped)
@@ -434,23 +414,21 @@ def _(
     burst_defaults,
     burst_dtypes,
     burst_seconds,
-    gpu_step,
     gv,
     profile,
     replace,
-    run_gate,
     set_burst,
-    work_progress,
+    ui,
 ):
-    run_gate(burst_button, profile, "the burst and sustained matmuls")
-    with gpu_step("the burst and sustained matmuls", results_kept=True):
+    ui.run_gate(burst_button, profile, "the burst and sustained matmuls")
+    with ui.gpu_step("the burst and sustained matmuls", results_kept=True):
         _config = replace(
             burst_defaults,
             dtypes=tuple(burst_dtypes.value),
             sustained_s=float(burst_seconds.value),
         )
         _sheet = gv.peaks_for(bench_device.value).datasheet
-        with work_progress("Burst and sustained", total=2 * len(_config.dtypes)) as _bar:
+        with ui.work_progress("Burst and sustained", total=2 * len(_config.dtypes)) as _bar:
             _bursts = gv.run_burst(_config, bench_device.value, _sheet, progress=_bar)
         set_burst((bench_device.value, _bursts))
     return
@@ -534,21 +512,19 @@ def _(mo):
 
 @app.cell
 def _(
-    gpu_step,
     gv,
     mo,
     profile,
-    run_gate,
     set_stress,
     stress_button,
     stress_dtype,
     stress_duration,
     stress_gpus,
     system,
-    work_progress,
+    ui,
 ):
-    run_gate(stress_button, profile, "the stress test")
-    with gpu_step("the stress test", results_kept=True):
+    ui.run_gate(stress_button, profile, "the stress test")
+    with ui.gpu_step("the stress test", results_kept=True):
         _config = gv.StressConfig.for_machine(
             stress_gpus.value,
             stress_duration.value,
@@ -558,7 +534,7 @@ def _(
         gv.stop_all()  # a previous run of this notebook, if still going: our own process only
         _run = gv.StressRun(_config).start()
         if profile.smoke:  # smoke sizes: wait here for the short load, with its progress
-            with work_progress("Stress load", total=_config.duration_s) as _bar:
+            with ui.work_progress("Stress load", total=_config.duration_s) as _bar:
                 _run.wait(timeout_s=_config.duration_s + 120, progress=_bar)
         set_stress(_run)
     _where = f"GPUs {list(_config.gpus)}" if _config.gpus else "the CPU (no CUDA GPU)"
@@ -581,7 +557,7 @@ def _(gv, mo, stop_button):
 
 
 @app.cell
-def _(get_stress, gv, mo, refresh, sampler, telemetry_chart):
+def _(get_stress, gv, mo, refresh, sampler, ui):
     refresh.value
     stress_run = get_stress()  # the last run that started: a failed start leaves it on screen
     stress_view = mo.md("_No stress run yet: press **Start stress** above._")
@@ -607,7 +583,7 @@ def _(get_stress, gv, mo, refresh, sampler, telemetry_chart):
                 mo.hstack(_devices, justify="start", wrap=True),
                 gv.stress_rate_chart(stress_run.events("interval"), _start),
                 mo.ui.table(_telemetry_rows, selection=None) if _telemetry_rows else mo.md(""),
-                telemetry_chart(_window) if _window else mo.md(""),
+                ui.telemetry_chart(_window) if _window else mo.md(""),
             ]
         )
     stress_view

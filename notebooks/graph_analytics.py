@@ -41,33 +41,12 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.errors import MissingDependencyError
-    from gpulab.ui import (
-        gpu_card,
-        gpu_step,
-        missing_dependency_callout,
-        read_profile,
-        run_gate,
-        run_guide,
-    )
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import graphs
 
-    return (
-        MissingDependencyError,
-        gpu_card,
-        gpu_step,
-        graphs,
-        inspect,
-        missing_dependency_callout,
-        mo,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return MissingDependencyError, graphs, inspect, mo, probe, ui
 
 
 @app.cell
@@ -94,10 +73,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -111,7 +90,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             )
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -128,7 +107,7 @@ def _(mo):
 
 
 @app.cell
-def _(MissingDependencyError, graphs, missing_dependency_callout, mo):
+def _(MissingDependencyError, graphs, mo, ui):
     statuses = {name: graphs.engine_status(name) for name in graphs.ENGINES}
     _where = {graphs.NETWORKX: "CPU", graphs.OURS: "the device chosen below", graphs.CUGRAPH: "GPU"}
     _rows = [
@@ -144,7 +123,7 @@ def _(MissingDependencyError, graphs, missing_dependency_callout, mo):
     try:
         graphs.require_nx_cugraph()
     except MissingDependencyError as _err:
-        _notes.append(missing_dependency_callout(_err))
+        _notes.append(ui.missing_dependency_callout(_err))
         _notes.append(
             mo.md(
                 f"nx-cugraph: **{graphs.UNVERIFIED}** here. Its wheels and the RAPIDS libraries "
@@ -375,22 +354,11 @@ def _(mo):
 
 
 @app.cell
-def _(
-    base_config,
-    choice,
-    gpu_step,
-    graphs,
-    mo,
-    profile,
-    run_button,
-    run_gate,
-    set_results,
-    work_progress,
-):
-    run_gate(run_button, profile, "the graph suite")
-    with gpu_step("the graph suite", results_kept=True):
+def _(base_config, choice, graphs, mo, profile, run_button, set_results, ui):
+    ui.run_gate(run_button, profile, "the graph suite")
+    with ui.gpu_step("the graph suite", results_kept=True):
         _config = graphs.chosen_config(base_config, choice)
-        with work_progress("Running the graph suite", graphs.planned_work(_config)) as _bar:
+        with ui.work_progress("Running the graph suite", graphs.planned_work(_config)) as _bar:
             _result = graphs.run_suite(_config, progress=_bar)
     set_results(_result)
     _text = (
@@ -609,15 +577,8 @@ def _(graphs, mo):
 
 
 @app.cell
-def _(
-    colour_input,
-    draw_input,
-    edges_directed_input,
-    edges_input,
-    gpu_step,
-    graphs,
-):
-    with gpu_step("the drawing"):
+def _(colour_input, draw_input, edges_directed_input, edges_input, graphs, ui):
+    with ui.gpu_step("the drawing"):
         drawn = graphs.draw_graph(
             draw_input.value,
             colour_input.value,

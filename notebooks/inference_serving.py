@@ -36,24 +36,11 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
-    from gpulab.ui import gpu_card, gpu_step, read_profile, require_gpu, run_gate, run_guide
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import serving
 
-    return (
-        gpu_card,
-        gpu_step,
-        inspect,
-        mo,
-        probe,
-        read_profile,
-        require_gpu,
-        run_gate,
-        run_guide,
-        serving,
-        work_progress,
-    )
+    return inspect, mo, probe, serving, ui
 
 
 @app.cell
@@ -78,10 +65,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -103,7 +90,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             ),
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -140,14 +127,14 @@ def _(mo):
 
 
 @app.cell
-def _(build_button, gpu_step, mo, profile, run_gate, serving, work_progress):
+def _(build_button, mo, profile, serving, ui):
     server_env = serving.find_env()
     if server_env is None:
-        run_gate(build_button, profile, "building the server environment")
+        ui.run_gate(build_button, profile, "building the server environment")
         _steps = len(serving.env.STEPS)
         with (
-            gpu_step("building the server environment"),
-            work_progress("Building the server venv", _steps) as _bar,
+            ui.gpu_step("building the server environment"),
+            ui.work_progress("Building the server venv", _steps) as _bar,
         ):
             server_env = serving.ensure_env(progress=_bar)
     mo.md(f"Server environment ready: `{server_env.root}`.")
@@ -290,22 +277,19 @@ def _(mo):
 @app.cell
 def _(
     config,
-    gpu_step,
     mo,
     problem,
     profile,
-    require_gpu,
     run_button,
-    run_gate,
     server_env,
     serving,
     set_results,
-    work_progress,
+    ui,
 ):
-    run_gate(run_button, profile, "the server and its load test")
+    ui.run_gate(run_button, profile, "the server and its load test")
     mo.stop(bool(problem), mo.callout(mo.md(f"**Not started:** {problem}"), kind="warn"))
     if config.device == "cuda":
-        require_gpu("Serving on the GPU (the full profile)")
+        ui.require_gpu("Serving on the GPU (the full profile)")
     _rows = []
 
     def _live(row):
@@ -315,8 +299,8 @@ def _(
             mo.output.replace(_chart)
 
     with (
-        gpu_step("serving and load-testing", results_kept=True),
-        work_progress("Serving and load-testing", 1) as _bar,
+        ui.gpu_step("serving and load-testing", results_kept=True),
+        ui.work_progress("Serving and load-testing", 1) as _bar,
     ):
         _result = serving.run_suite(config, server_env, progress=_bar, on_row=_live)
     set_results(_result)
@@ -411,23 +395,12 @@ def _(mo):
 
 
 @app.cell
-def _(
-    config,
-    gpu_step,
-    kill_button,
-    mo,
-    problem,
-    profile,
-    require_gpu,
-    run_gate,
-    server_env,
-    serving,
-):
-    run_gate(kill_button, profile, "the kill test")
+def _(config, kill_button, mo, problem, profile, server_env, serving, ui):
+    ui.run_gate(kill_button, profile, "the kill test")
     mo.stop(bool(problem), mo.callout(mo.md(f"**Not started:** {problem}"), kind="warn"))
     if config.device == "cuda":
-        require_gpu("The kill test on the GPU (the full profile)")
-    with gpu_step("the kill test"):
+        ui.require_gpu("The kill test on the GPU (the full profile)")
+    with ui.gpu_step("the kill test"):
         _fault = serving.kill_during_load(config, server_env)
     # The test passes when the client saw the failure and nothing of the server is left.
     _contained = bool(_fault.client_error) and not _fault.still_serving

@@ -40,37 +40,23 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.memory import release_memory
     from gpulab.repro import seed_everything
-    from gpulab.ui import (
-        gpu_card,
-        gpu_step,
-        read_profile,
-        run_gate,
-        run_guide,
-        stat_row,
-        work_progress,
-    )
     from gpulab.workloads import lora
 
     return (
         Path,
-        gpu_card,
-        gpu_step,
         inspect,
         lora,
         mo,
         probe,
-        read_profile,
         release_memory,
         replace,
-        run_gate,
-        run_guide,
         seed_everything,
-        stat_row,
         tempfile,
-        work_progress,
+        ui,
     )
 
 
@@ -96,10 +82,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, lora, mo, probe, read_profile, run_guide):
+def _(lora, mo, probe, ui):
     import torch  # here, not in the first cell: the page shows before torch has loaded
 
-    profile = read_profile()
+    profile = ui.read_profile()
     defaults = lora.FinetuneConfig.for_profile(profile.name)  # the settings' starting values
     if profile.smoke:
         # The smoke model has ~100k parameters: one CPU thread beats two that contend for a
@@ -124,7 +110,7 @@ def _(gpu_card, lora, mo, probe, read_profile, run_guide):
             "PEFT, and compares trained tokens/s and validation loss (section 8)",
         ),
     ]
-    mo.vstack([gpu_card(system, profile), run_guide(profile, _buttons)])
+    mo.vstack([ui.gpu_card(system, profile), ui.run_guide(profile, _buttons)])
     return defaults, profile, system
 
 
@@ -182,23 +168,21 @@ def _(mo):
 
 @app.cell
 def _(
-    gpu_step,
     load_button,
     lora,
     mo,
     model_choice,
     model_text,
     profile,
-    run_gate,
     set_bundle,
-    work_progress,
+    ui,
 ):
-    run_gate(load_button, profile, "loading the model")
+    ui.run_gate(load_button, profile, "loading the model")
     _spec = model_text.value.strip() or model_choice.value
     # The bar counts what takes long in a load: a GGUF's tensors converted, a download's bytes.
     with (
-        work_progress(f"Loading {_spec}", total=1) as _bar,
-        gpu_step("model loading", results_kept=True),
+        ui.work_progress(f"Loading {_spec}", total=1) as _bar,
+        ui.gpu_step("model loading", results_kept=True),
     ):
         set_bundle(lora.load_model(_spec, seed=0, progress=_bar))
     _text = f"Loaded `{_spec}`."
@@ -207,7 +191,7 @@ def _(
 
 
 @app.cell
-def _(get_bundle, lora, mo, stat_row):
+def _(get_bundle, lora, mo, ui):
     bundle = get_bundle()  # the last model that loaded: a failed load keeps it
     mo.stop(bundle is None, mo.md("_No model loaded yet: press **Load model** above._"))
     _random_warning = mo.callout(
@@ -221,7 +205,7 @@ def _(get_bundle, lora, mo, stat_row):
     )
     mo.vstack(
         [
-            stat_row(lora.model_facts(bundle)),
+            ui.stat_row(lora.model_facts(bundle)),
             mo.md(f"Weights: {bundle.source}."),
             mo.md("") if bundle.pretrained else _random_warning,
         ]
@@ -268,17 +252,7 @@ def _(defaults, lora, mo):
 
 
 @app.cell
-def _(
-    bundle,
-    data_choice,
-    data_text,
-    defaults,
-    gpu_step,
-    lora,
-    mo,
-    stat_row,
-    work_progress,
-):
+def _(bundle, data_choice, data_text, defaults, lora, mo, ui):
     _kind = data_choice.value
     data_source = {"file": data_text.value.strip(), "hf": f"hf:{data_text.value.strip()}"}.get(
         _kind, _kind
@@ -286,14 +260,14 @@ def _(
     # Runs once a model is loaded: the full set parses every standard-library module.
     _loaded = bundle.spec
     with (
-        work_progress("Reading the documents", total=1) as _bar,
-        gpu_step("data loading"),
+        ui.work_progress("Reading the documents", total=1) as _bar,
+        ui.gpu_step("data loading"),
     ):
         _examples = lora.load_examples(data_source, defaults.max_documents, progress=_bar)
         data_split = lora.split_documents(_examples, defaults.val_fraction, seed=defaults.seed)
     mo.vstack(
         [
-            stat_row(lora.data_facts(data_split)),
+            ui.stat_row(lora.data_facts(data_split)),
             mo.ui.table(data_split.preview(rows=10), selection=None),
         ]
     )
@@ -512,13 +486,13 @@ def _(mo):
 
 
 @app.cell
-def _(bundle, config, data_split, gpu_step, lora, mo, stat_row):
+def _(bundle, config, data_split, lora, mo, ui):
     # Invalid settings leave no rows, and the run buttons below say why when pressed.
     train_blocks = val_blocks = None
     _shown = mo.md("_The rows appear once the settings above can run._")
     if config is not None:
         _tokenizer, _pad = bundle.tokenizer, bundle.tokenizer.pad_token_id
-        with gpu_step("tokenisation"):
+        with ui.gpu_step("tokenisation"):
             _train_sequences = lora.tokenize_examples(data_split.train, _tokenizer, config.seq_len)
             _val_sequences = lora.tokenize_examples(data_split.val, _tokenizer, config.seq_len)
             train_blocks = lora.make_blocks(
@@ -528,7 +502,7 @@ def _(bundle, config, data_split, gpu_step, lora, mo, stat_row):
         _other = lora.make_blocks(_train_sequences, config.seq_len, _pad, not config.packing)
         _shown = mo.vstack(
             [
-                stat_row(lora.row_stats(train_blocks, val_blocks, _other)),
+                ui.stat_row(lora.row_stats(train_blocks, val_blocks, _other)),
                 mo.md("The first tokens of one training sequence, with their labels:"),
                 mo.ui.table(
                     lora.label_table(_train_sequences, _tokenizer), selection=None, page_size=12
@@ -591,21 +565,19 @@ def _(mo):
 def _(
     bundle,
     data_split,
-    gpu_step,
     lora,
     mo,
     profile,
-    run_gate,
     seed_everything,
     set_finetune,
     settings,
     settings_error,
     train_blocks,
     train_button,
+    ui,
     val_blocks,
-    work_progress,
 ):
-    run_gate(train_button, profile, "fine-tuning")
+    ui.run_gate(train_button, profile, "fine-tuning")
     mo.stop(not settings.ok, settings_error)
     seed_everything(settings.config.seed)
     _losses: list[tuple[int, float]] = []
@@ -615,8 +587,8 @@ def _(
         mo.output.replace_at_index(lora.loss_chart(_losses), 1)
 
     with (
-        gpu_step("fine-tuning", results_kept=True),
-        work_progress("Fine-tuning: score, sample, train, score, sample", total=1) as _bar,
+        ui.gpu_step("fine-tuning", results_kept=True),
+        ui.work_progress("Fine-tuning: score, sample, train, score, sample", total=1) as _bar,
     ):
         mo.output.append(lora.loss_chart(_losses))
         _run = lora.finetune(
@@ -661,7 +633,7 @@ def _(get_finetune, lora, mo):
 
 
 @app.cell
-def _(get_finetune, lora, mo, stat_row):
+def _(get_finetune, lora, mo, ui):
     _finetuned = get_finetune()
     _waiting = "## 6. Did it learn?\n\n_The scores and generations appear after a fine-tune._"
     mo.stop(_finetuned is None, mo.md(_waiting))
@@ -670,7 +642,7 @@ def _(get_finetune, lora, mo, stat_row):
     mo.vstack(
         [
             mo.md("## 6. Did it learn?"),
-            stat_row(lora.learned_stats(_finetuned)),
+            ui.stat_row(lora.learned_stats(_finetuned)),
             mo.md(_text),
             mo.ui.table(lora.generation_rows(_finetuned), selection=None),
             mo.md(lora.verdict(_finetuned)),
@@ -718,16 +690,14 @@ def _(
     export_button,
     export_dir,
     get_finetune,
-    gpu_step,
     lora,
     mo,
     profile,
-    run_gate,
     set_export,
     tempfile,
-    work_progress,
+    ui,
 ):
-    run_gate(export_button, profile, "saving and merging")
+    ui.run_gate(export_button, profile, "saving and merging")
     _finetuned = get_finetune()
     mo.stop(
         _finetuned is None,
@@ -736,8 +706,8 @@ def _(
     # The smoke profile writes to a temporary folder so CI leaves nothing behind.
     _root = Path(tempfile.mkdtemp(prefix="gpulab-lora-") if profile.smoke else export_dir.value)
     with (
-        gpu_step("saving and merging", results_kept=True),
-        work_progress("Saving, reloading and merging", total=1) as _bar,
+        ui.gpu_step("saving and merging", results_kept=True),
+        ui.work_progress("Saving, reloading and merging", total=1) as _bar,
     ):
         _saved = lora.export(_finetuned, _root, progress=_bar)
     set_export(_saved)
@@ -802,27 +772,25 @@ def _(mo):
 @app.cell
 def _(
     bench_button,
-    gpu_step,
     lora,
     mo,
     profile,
     release_memory,
     replace,
-    run_gate,
     set_comparison,
     settings,
     settings_error,
-    work_progress,
+    ui,
 ):
-    run_gate(bench_button, profile, "the comparison")
+    ui.run_gate(bench_button, profile, "the comparison")
     mo.stop(settings.config is None, settings_error)
     # The smoke profile compares a shorter run; the full profile uses your settings.
     _steps = profile.pick(16, settings.config.steps)
     _warmup = min(settings.config.warmup_steps, _steps)
     _config = replace(settings.config, steps=_steps, warmup_steps=_warmup)
     with (
-        gpu_step("the comparison", results_kept=True),
-        work_progress(
+        ui.gpu_step("the comparison", results_kept=True),
+        ui.work_progress(
             "Fine-tuning four times: our loop (both packings), two Trainer set-ups", total=1
         ) as _bar,
     ):
@@ -839,7 +807,7 @@ def _(
 
 
 @app.cell
-def _(get_comparison, lora, mo, stat_row):
+def _(get_comparison, lora, mo, ui):
     bench_result = get_comparison()  # the last comparison that finished: a failed one keeps it
     mo.stop(bench_result is None, mo.md("_No comparison has run yet._"))
     _d = bench_result.details
@@ -847,7 +815,7 @@ def _(get_comparison, lora, mo, stat_row):
     _text = "Noisy timings: " + "; ".join(_noise) + "." if _noise else ""
     mo.vstack(
         [
-            stat_row(lora.comparison_stats(_d, bench_result.ratio)),
+            ui.stat_row(lora.comparison_stats(_d, bench_result.ratio)),
             mo.md("**Speed** (trained tokens/s after warm-up; p10-p90 over timed windows):"),
             mo.ui.table(lora.summary_rows(_d), selection=None),
             mo.md(_text),

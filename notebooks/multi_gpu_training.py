@@ -39,26 +39,12 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.profiles import default_for_this_machine
-    from gpulab.ui import gpu_card, gpu_step, no_gpu_callout, read_profile, run_gate, run_guide
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import distributed
 
-    return (
-        default_for_this_machine,
-        distributed,
-        gpu_card,
-        gpu_step,
-        inspect,
-        mo,
-        no_gpu_callout,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return default_for_this_machine, distributed, inspect, mo, probe, ui
 
 
 @app.cell
@@ -87,10 +73,10 @@ def _(mo):
 
 
 @app.cell
-def _(default_for_this_machine, gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile(default_for_this_machine())
+def _(default_for_this_machine, mo, probe, ui):
+    profile = ui.read_profile(default_for_this_machine())
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -104,7 +90,7 @@ def _(default_for_this_machine, gpu_card, mo, probe, read_profile, run_guide):
             )
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system
 
 
@@ -288,21 +274,18 @@ def _(mo):
 def _(
     config,
     distributed,
-    gpu_step,
     mo,
-    no_gpu_callout,
     problems,
     profile,
-    run_gate,
     set_run,
     system,
     train_button,
-    work_progress,
+    ui,
 ):
-    run_gate(train_button, profile, "distributed training")
+    ui.run_gate(train_button, profile, "distributed training")
     mo.stop(
         not profile.smoke and not system.cuda_available,
-        no_gpu_callout("The full profile (an 86 M-parameter GPT per rank)"),
+        ui.no_gpu_callout("The full profile (an 86 M-parameter GPT per rank)"),
     )
     mo.stop(bool(problems), mo.callout(mo.md("Fix the settings above first."), kind="warn"))
     _steps: list[dict] = []
@@ -320,8 +303,8 @@ def _(
         mo.output.replace_at_index(_live(), 1)
 
     with (
-        gpu_step("distributed training", results_kept=True),
-        work_progress(
+        ui.gpu_step("distributed training", results_kept=True),
+        ui.work_progress(
             "Training: optimiser steps over all launches", total=distributed.planned_steps(config)
         ) as _bar,
     ):

@@ -34,22 +34,11 @@ app = marimo.App(width="medium")
 def _():
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import nerf
 
-    return (
-        gpu_card,
-        gpu_step,
-        mo,
-        nerf,
-        probe,
-        read_profile,
-        run_gate,
-        run_guide,
-        work_progress,
-    )
+    return mo, nerf, probe, ui
 
 
 @app.cell
@@ -76,10 +65,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -92,7 +81,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             )
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -234,27 +223,16 @@ def _(mo):
 
 
 @app.cell
-def _(
-    config,
-    config_error,
-    gpu_step,
-    mo,
-    nerf,
-    profile,
-    run_button,
-    run_gate,
-    set_results,
-    work_progress,
-):
-    run_gate(run_button, profile, "training both models")
+def _(config, config_error, mo, nerf, profile, run_button, set_results, ui):
+    ui.run_gate(run_button, profile, "training both models")
     mo.stop(config is None, mo.callout(mo.md(f"**Cannot run:** {config_error}"), kind="danger"))
 
     def _live(curves):
         mo.output.replace_at_index(nerf.curve_chart(curves), 1)
 
     with (
-        gpu_step("training both models", results_kept=True),
-        work_progress("Training ours, then vanilla NeRF", nerf.planned_work(config)) as _bar,
+        ui.gpu_step("training both models", results_kept=True),
+        ui.work_progress("Training ours, then vanilla NeRF", nerf.planned_work(config)) as _bar,
     ):
         mo.output.append(mo.md("The live chart appears after the first held-out point."))
         _result = nerf.run_nerf(config, progress=_bar, on_point=_live)

@@ -36,28 +36,13 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.errors import UsageError
     from gpulab.repro import seed_everything
-    from gpulab.ui import gpu_card, gpu_step, read_profile, run_gate, run_guide, stat_row
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import pinn
 
-    return (
-        UsageError,
-        gpu_card,
-        gpu_step,
-        mo,
-        pinn,
-        probe,
-        read_profile,
-        replace,
-        run_gate,
-        run_guide,
-        seed_everything,
-        stat_row,
-        work_progress,
-    )
+    return UsageError, mo, pinn, probe, replace, seed_everything, ui
 
 
 @app.cell
@@ -86,10 +71,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -106,7 +91,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             ),
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -286,17 +271,15 @@ def _(mo):
 def _(
     config,
     config_error,
-    gpu_step,
     mo,
     pinn,
     profile,
-    run_gate,
     seed_everything,
     set_run,
     train_button,
-    work_progress,
+    ui,
 ):
-    run_gate(train_button, profile, "training")
+    ui.run_gate(train_button, profile, "training")
     mo.stop(config_error is not None, config_error)
     seed_everything(config.seed)
     _history = []
@@ -306,8 +289,8 @@ def _(
         mo.output.replace(pinn.loss_chart(_history))
 
     with (
-        gpu_step("training", results_kept=True),
-        work_progress("Training the PINN (Adam, then L-BFGS)", 1000) as _bar,
+        ui.gpu_step("training", results_kept=True),
+        ui.work_progress("Training the PINN (Adam, then L-BFGS)", 1000) as _bar,
     ):
         _result = pinn.train(config, progress=_bar, on_log=_on_log)
     set_run(_result)
@@ -335,13 +318,13 @@ def _(mo):
 
 
 @app.cell
-def _(get_run, mo, pinn, slice_times, stat_row):
+def _(get_run, mo, pinn, slice_times, ui):
     _run = get_run()
     if _run is None:
         _out = mo.md("*No run yet: press **Train** above.*")
     else:
         _axes = pinn.axes_for(_run.config.pde)
-        _stats = stat_row(
+        _stats = ui.stat_row(
             {
                 "rel. L2 vs exact": f"{_run.rel_l2:.2e}",
                 "wall time": f"{_run.seconds:.1f} s",
@@ -372,20 +355,18 @@ def _(
     compare_button,
     config,
     config_error,
-    gpu_step,
     mo,
     pinn,
     profile,
-    run_gate,
     set_table,
-    work_progress,
+    ui,
 ):
-    run_gate(compare_button, profile, "the comparison")
+    ui.run_gate(compare_button, profile, "the comparison")
     mo.stop(config_error is not None, config_error)
     _n = len(pinn.method_configs(config, compare_budget_s))
     with (
-        gpu_step("the comparison", results_kept=True),
-        work_progress(f"Training {_n} methods, {compare_budget_s:g} s each", _n) as _bar,
+        ui.gpu_step("the comparison", results_kept=True),
+        ui.work_progress(f"Training {_n} methods, {compare_budget_s:g} s each", _n) as _bar,
     ):
         _rows = pinn.compare(config, compare_budget_s, progress=_bar)
     set_table(_rows)

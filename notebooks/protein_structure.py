@@ -39,47 +39,22 @@ def _():
 
     import marimo as mo
 
+    from gpulab import ui
     from gpulab.device import probe
     from gpulab.errors import MissingDependencyError
-    from gpulab.ui import (
-        error_callout,
-        gpu_card,
-        gpu_step,
-        missing_dependency_callout,
-        read_profile,
-        run_gate,
-        run_guide,
-        stat_row,
-    )
-    from gpulab.ui.progress import work_progress
     from gpulab.workloads import protein
 
-    return (
-        MissingDependencyError,
-        error_callout,
-        gpu_card,
-        gpu_step,
-        inspect,
-        missing_dependency_callout,
-        mo,
-        probe,
-        protein,
-        read_profile,
-        run_gate,
-        run_guide,
-        stat_row,
-        work_progress,
-    )
+    return MissingDependencyError, inspect, mo, probe, protein, ui
 
 
 @app.cell
-def _(MissingDependencyError, missing_dependency_callout, mo, protein):
+def _(MissingDependencyError, mo, protein, ui):
     def show_structure(pdb: str, color_by: str):
         """The 3Dmol.js viewer, or the install hint where anywidget is missing."""
         try:
             return mo.ui.anywidget(protein.viewer.viewer(pdb, color_by=color_by))
         except MissingDependencyError as err:
-            return missing_dependency_callout(err)
+            return ui.missing_dependency_callout(err)
 
     return (show_structure,)
 
@@ -100,10 +75,10 @@ def _(mo):
 
 
 @app.cell
-def _(gpu_card, mo, probe, read_profile, run_guide):
-    profile = read_profile()
+def _(mo, probe, ui):
+    profile = ui.read_profile()
     system = probe()
-    _guide = run_guide(
+    _guide = ui.run_guide(
         profile,
         [
             (
@@ -126,7 +101,7 @@ def _(gpu_card, mo, probe, read_profile, run_guide):
             ),
         ],
     )
-    mo.vstack([gpu_card(system, profile), _guide])
+    mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
 
 
@@ -198,20 +173,18 @@ def _(mo):
 @app.cell
 def _(
     analyse_button,
-    gpu_step,
     mo,
     own,
     profile,
     protein,
-    run_gate,
     set_analysis,
     structure_input,
-    work_progress,
+    ui,
 ):
-    run_gate(analyse_button, profile, "the structure analysis")
-    with gpu_step("the structure analysis", results_kept=True):
+    ui.run_gate(analyse_button, profile, "the structure analysis")
+    with ui.gpu_step("the structure analysis", results_kept=True):
         _names = list(protein.VENDORED)
-        with work_progress("Analysing structures", len(_names) + 2) as _bar:
+        with ui.work_progress("Analysing structures", len(_names) + 2) as _bar:
             _loaded = {n: protein.load_vendored(n) for n in _names}
             if own is not None:
                 _loaded[own.name] = own
@@ -256,7 +229,7 @@ def _(
 
 
 @app.cell
-def _(get_analysis, mo, protein, stat_row):
+def _(get_analysis, mo, protein, ui):
     _a = get_analysis()
     mo.stop(_a is None, mo.md("_No analysis yet: press **Analyse structures** above._"))
     _adk = _a["adk"]
@@ -267,7 +240,7 @@ def _(get_analysis, mo, protein, stat_row):
             mo.md("**Secondary structure: biotite's P-SEA against the shipped DSSP strings**"),
             mo.ui.table(_a["dssp"], selection=None),
             mo.md("**Adenylate kinase open (4AKE) vs closed (1AKE), CA atoms**"),
-            stat_row(
+            ui.stat_row(
                 {
                     "RMSD (Å)": f"{_adk.rmsd:.2f}",
                     "TM-score": f"{_adk.tm_score:.3f}",
@@ -371,22 +344,12 @@ def _(mo):
 
 
 @app.cell
-def _(
-    gpu_step,
-    mo,
-    profile,
-    protein,
-    rmsd_button,
-    rmsd_config,
-    run_gate,
-    set_rmsd,
-    work_progress,
-):
-    run_gate(rmsd_button, profile, "the batched RMSD")
+def _(mo, profile, protein, rmsd_button, rmsd_config, set_rmsd, ui):
+    ui.run_gate(rmsd_button, profile, "the batched RMSD")
     _work = 2 + 2 * rmsd_config.repeats
     with (
-        gpu_step("the batched RMSD", results_kept=True),
-        work_progress("Batched RMSD: ours, then biotite", _work) as _bar,
+        ui.gpu_step("the batched RMSD", results_kept=True),
+        ui.work_progress("Batched RMSD: ours, then biotite", _work) as _bar,
     ):
         _result = protein.rmsd_run.run_rmsd(rmsd_config, progress=_bar)
     set_rmsd(_result)
@@ -395,7 +358,7 @@ def _(
 
 
 @app.cell
-def _(get_rmsd, mo, protein, stat_row):
+def _(get_rmsd, mo, protein, ui):
     _r = get_rmsd()
     mo.stop(_r is None, mo.md("_No RMSD run yet: press **Run batched RMSD** above._"))
     _cpu = not _r.device.startswith("cuda")
@@ -437,7 +400,7 @@ def _(get_rmsd, mo, protein, stat_row):
     mo.vstack(
         [
             *_notes,
-            stat_row({"speed-up vs biotite": _ratio, "atoms": _r.atoms}),
+            ui.stat_row({"speed-up vs biotite": _ratio, "atoms": _r.atoms}),
             mo.ui.table(_rows, selection=None),
             protein.display.rmsd_heatmap(_r.matrix),
         ]
@@ -550,22 +513,19 @@ def _(mo):
 
 @app.cell
 def _(
-    error_callout,
     esm_button,
     esm_config,
     esm_problems,
-    gpu_step,
     mo,
     profile,
     protein,
-    run_gate,
     sequence_input,
     set_esm,
+    ui,
     weights_input,
-    work_progress,
 ):
-    run_gate(esm_button, profile, "ESMFold")
-    mo.stop(bool(esm_problems), error_callout("ESMFold settings", "; ".join(esm_problems)))
+    ui.run_gate(esm_button, profile, "ESMFold")
+    mo.stop(bool(esm_problems), ui.error_callout("ESMFold settings", "; ".join(esm_problems)))
     _device = protein.rmsd_run.default_device()
     mo.stop(
         esm_config.esm_arch == protein.ESM_V1 and not _device.startswith("cuda"),
@@ -581,8 +541,8 @@ def _(
         mo.output.replace_at_index(protein.display.esm_chart(_rows), 1)
 
     with (
-        gpu_step("ESMFold", results_kept=True),
-        work_progress("ESMFold: build, time each length, fold", 1) as _bar,
+        ui.gpu_step("ESMFold", results_kept=True),
+        ui.work_progress("ESMFold: build, time each length, fold", 1) as _bar,
     ):
         mo.output.append(protein.display.esm_chart(_rows))
         _folder = protein.esmfold.build(
