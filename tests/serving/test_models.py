@@ -32,3 +32,17 @@ def test_same_seed_same_answers_and_shapes() -> None:
         np.testing.assert_array_equal(first, second)
         other = models.forward(models.build(shape, seed=6), batch)
         assert not np.allclose(first, other)
+
+
+def test_resnet_requests_carry_8_bit_pixels_the_model_normalises() -> None:
+    shape = ModelShape(RESNET, tiny=True)
+    pixels = models.example_inputs(shape, 2)
+    assert pixels.dtype == np.uint8 and shape.input_dtype() == "uint8"
+    assert pixels.nbytes * 4 == np.zeros(pixels.shape, np.float32).nbytes
+    model = models.build(shape, seed=3)
+    mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+    std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    by_hand = (torch.from_numpy(pixels).float() / 255 - mean) / std
+    with torch.inference_mode():
+        expected = model[1:](by_hand).numpy()
+    np.testing.assert_allclose(models.forward(model, pixels), expected, rtol=1e-4, atol=1e-4)

@@ -19,7 +19,7 @@ from typing import Any
 
 from gpulab.workloads.serving import models
 
-_TYPES = {"float32": "FP32", "int64": "INT64"}
+_TYPES = {"float32": "FP32", "int64": "INT64", "uint8": "UINT8"}
 
 
 def _request(np: Any, grpcclient: Any, pool: Any, index: int) -> list[Any]:

@@ -44,7 +44,9 @@ class ModelShape:
         return (self.features,)
 
     def input_dtype(self) -> str:
-        return "int64" if self.name == BERT else "float32"
+        """What a request carries: token ids, raw 8-bit pixels (a quarter of float32's bytes on
+        the wire; the model normalises them on the server), or features."""
+        return {BERT: "int64", RESNET: "uint8"}.get(self.name, "float32")
 
 
 def build(shape: ModelShape, seed: int = 0, dtype: str = "float32", device: str = "cpu") -> Any:
@@ -67,6 +69,8 @@ def example_inputs(shape: ModelShape, count: int, seed: int = 1) -> Any:
     full = (count, *shape.input_shape())
     if shape.name == BERT:
         return rng.integers(1, _bert_vocab(shape), size=full, dtype=np.int64)
+    if shape.name == RESNET:
+        return rng.integers(0, 256, size=full, dtype=np.uint8)
     return rng.standard_normal(full).astype(np.float32)
 
 
@@ -133,9 +137,22 @@ def _bert(shape: ModelShape) -> Any:
 
 
 def _resnet50(shape: ModelShape) -> Any:
-    """ResNet-50 (He et al. 2016, torchvision's layout: stride on the 3x3 conv) in plain torch;
-    tiny keeps the 3-4-6-3 bottleneck stages at 1/8 of the width."""
+    """ResNet-50 (He et al. 2016, torchvision's layout: stride on the 3x3 conv) in plain torch,
+    behind ImageNet's normalisation of 8-bit pixels; tiny keeps the 3-4-6-3 bottleneck stages at
+    1/8 of the width."""
+    import torch
     from torch import nn
+
+    class Normalise(nn.Module):
+        """uint8 pixels -> (x / 255 - mean) / std in the model's own dtype, on its device."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("mean", 255 * torch.tensor([0.485, 0.456, 0.406])[:, None, None])
+            self.register_buffer("std", 255 * torch.tensor([0.229, 0.224, 0.225])[:, None, None])
+
+        def forward(self, x: Any) -> Any:
+            return (x.to(self.mean.dtype) - self.mean) / self.std
 
     base = 8 if shape.tiny else 64
 
@@ -164,6 +181,7 @@ def _resnet50(shape: ModelShape) -> Any:
             return self.relu(self.body(x) + self.skip(x))
 
     layers: list[Any] = [
+        Normalise(),
         nn.Conv2d(3, base, 7, 2, 3, bias=False),
         nn.BatchNorm2d(base),
         nn.ReLU(inplace=True),

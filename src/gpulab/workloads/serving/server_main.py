@@ -44,7 +44,7 @@ def _bind(triton: Any, spec: ServerSpec, name: str) -> None:
     for model in instances:  # every batch size the batcher may form, before any request
         for size in range(1, spec.max_batch_size + 1):
             models.forward(model, models.example_inputs(shape, size), spec.dtype)
-    in_dtype = np.int64 if shape.input_dtype() == "int64" else np.float32
+    in_dtype = np.dtype(shape.input_dtype()).type
     inputs = [Tensor(name="input", dtype=in_dtype, shape=shape.input_shape())]
     outputs = [Tensor(name="output", dtype=np.float32, shape=(-1,))]
     variants = {
