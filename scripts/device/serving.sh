@@ -2,7 +2,7 @@
 # GPU proof for the serving issue: a real Triton server (PyTriton 0.7.0, tritonserver 2.51)
 # serving bf16 ResNet-50, BERT-base and an MLP with and without dynamic batching, load-tested.
 #
-#   1. gpulab bench serving --profile full --out $OUT       (ResNet-50 alone, about 40 s)
+#   1. gpulab bench serving --profile full --out $OUT       (ResNet-50 alone, 11 levels, ~2 min)
 #   2. gpulab test notebooks/inference_serving.py --profile full --report $OUT/gpu-test
 #      (three models, concurrency 1..64 and two rates, faults; about 100 s)
 #   3. the same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 100 s; skip it
@@ -51,7 +51,7 @@ python3 -m gpulab.workloads.serving.env || exit 1
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
 
 step "gpulab bench serving --profile full"
-timeout 150 gpulab bench serving --profile full --out "$OUT"
+timeout 220 gpulab bench serving --profile full --out "$OUT"
 
 step "gpulab test notebooks/inference_serving.py --profile full"
 timeout 200 gpulab test notebooks/inference_serving.py --profile full --report "$OUT/gpu-test"

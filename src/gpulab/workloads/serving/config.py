@@ -106,7 +106,8 @@ class ServingConfig:
 
     @classmethod
     def bench_for_profile(cls, profile: str) -> ServingConfig:
-        """ResNet-50 alone, batching on vs off on one server; full on the GPU, longer levels."""
+        """ResNet-50 alone, batching on vs off on one server; full on the GPU, longer levels and
+        steps of about 1.5x in concurrency, so the knee under the p99 limit is found closely."""
         base = cls.for_profile(profile)
         if profiles.check(profile) == profiles.SMOKE:
             return replace(base, models=(RESNET,), rates=())
@@ -114,6 +115,6 @@ class ServingConfig:
             base,
             models=(RESNET,),
             rates=(),
-            concurrency=(1, 2, 4, 8, 16, 32, 64),
+            concurrency=(1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64),
             seconds_per_level=2.0,
         )
