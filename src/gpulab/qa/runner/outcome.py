@@ -2,10 +2,10 @@
 
 Rules (docs/gpu-testing.md repeats them for users):
 - fail: some cell raised, or could not run for a reason of its own (syntax error, a variable
-  defined twice, a cycle), or showed an error callout (`kind="danger"`: a step that failed and
-  was caught, results that disagree, settings that cannot run) when no cell raised. The root cause is the first such cell in notebook order; a cell that
+  defined twice, a cycle). The root cause is the first such cell in notebook order; a cell that
   only failed because an ancestor raised ("An ancestor raised an exception") is an echo and never
-  the root cause. A kernel that died, or a notebook marimo cannot load, is a fail with no cell.
+  the root cause. When no cell raised, a cell that showed an error callout (`kind="danger"`: a
+  step that failed and was caught, results that disagree, settings that cannot run) fails too. A kernel that died, or a notebook marimo cannot load, is a fail with no cell.
 - skipped: nothing failed, but a `mo.stop` stopped a cell that other cells depend on. The runner
   passes the profile (`--profile=smoke --smoke=true`) so run-button gates are open; a stop that
   still fires is deliberate ("needs a GPU"), and its output's text is the reason. A closed gate in

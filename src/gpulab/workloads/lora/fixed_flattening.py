@@ -2,9 +2,9 @@
 
 `DataCollatorWithFlattening` joins a batch's sequences into one row as long as their sum, so
 every batch has a new length. Under `torch_compile=True` each new length recompiles the model
-(on an H200, SmolLM2-135M: 150 s for the first, 224 s for the next with dynamic shapes, then
-again on an alignment guard), and a 150-step run never gets past its first steps. What a
-practitioner does then is fix the shape: group whole sequences into rows of at most `tokens`
+(minutes each for a 135M-parameter model: `reports/device/h200/lora-bench-trainer-recompiles.log`),
+so a run of a few hundred steps spends its time compiling. What a practitioner does then is fix
+the shape: group whole sequences into rows of at most `tokens`
 tokens once, up front, and pad each flattened row to exactly `tokens` with one padding segment
 whose position ids restart (a document of its own, its labels ignored). Attention stays inside
 each document, as with the plain flattening collator; the padding is counted as padding.
