@@ -428,8 +428,11 @@ def _(mo):
       device is busy; the queue delay adds at most its own length to each request.
     - The knee is the operating point: the most requests per second whose p99 still meets the
       limit. Beyond it a server needs more instances or another GPU, not more clients.
-    - A single Python client process limits the highest rates it can send: the GPU figures are
-      a lower bound on what the server holds.
+    - "batch" is how many requests the server ran together and "server ms" the queue and
+      compute time it counted per request; the rest of p50 is the wire and the client. The
+      load comes from several client processes (one Python process tops out at a few hundred
+      large requests per second), and it still bounds the highest rates: the figures are a
+      lower bound on what the server holds.
     """)
     return
 

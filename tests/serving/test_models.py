@@ -46,3 +46,14 @@ def test_resnet_requests_carry_8_bit_pixels_the_model_normalises() -> None:
     with torch.inference_mode():
         expected = model[1:](by_hand).numpy()
     np.testing.assert_allclose(models.forward(model, pixels), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_channels_last_resnet_gives_the_nchw_answers() -> None:
+    shape = ModelShape(RESNET, tiny=True)
+    pixels = models.example_inputs(shape, 2)
+    model = models.build(shape, seed=3)  # on the CPU the layout stays NCHW
+    assert not models.channels_last(model)
+    nchw = models.forward(model, pixels)
+    model = model.to(memory_format=torch.channels_last)  # what build does on a GPU
+    assert models.channels_last(model)
+    np.testing.assert_allclose(models.forward(model, pixels), nchw, rtol=1e-4, atol=1e-4)

@@ -62,6 +62,18 @@ def test_closed_and_open_loops_measure(server: Server, small_config: ServingConf
     assert not open_row.batching and open_row.mode == "open" and open_row.ok == 20
 
 
+def test_worker_processes_share_a_level_and_the_server_counts_it(
+    server: Server, small_config: ServingConfig
+) -> None:
+    config = replace(small_config, client_processes=2, concurrency=(4,), requests_per_level=40)
+    (row,) = measure(config, server, MLP, lambda _: None, modes=("closed",))
+    assert row.errors == 0 and 0 < row.ok <= 40
+    # the server's statistics cover the level: every request ran in some batch of 1..4
+    assert 1.0 <= row.server_batch_mean <= 4.0
+    assert row.server_queue_ms >= 0 and row.server_compute_ms > 0
+    assert row.server_queue_ms + row.server_compute_ms < row.p50_ms * 4
+
+
 def test_a_port_in_use_is_a_clear_error(server_env: ServerEnv, small_config: ServingConfig):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -37,6 +37,7 @@ class ServingConfig:
     requests_per_level: int = 60
     seconds_per_level: float = 2.0
     p99_limit_ms: float = 50.0
+    client_processes: int = 1  # load-generating processes, each with its own connection
     port: int = 0  # HTTP port; gRPC and metrics take the next two. 0: free ones
     check_count: int = 8  # requests whose answers are compared with a direct forward pass
     ready_timeout_s: float = 240.0
@@ -59,6 +60,8 @@ class ServingConfig:
             raise UsageError("concurrency levels must lie in 1..256 (choose at least one)")
         if any(r <= 0 for r in self.rates):
             raise UsageError("open-loop rates must be positive requests per second")
+        if not 1 <= self.client_processes <= 16:
+            raise UsageError(f"client_processes must lie in 1..16, got {self.client_processes}")
         if self.requests_per_level < 1 or self.seconds_per_level <= 0:
             raise UsageError("each level needs at least 1 request and a positive time bound")
         if self.port != 0 and not 1024 <= self.port <= 65533:
@@ -102,6 +105,7 @@ class ServingConfig:
             rates=(200.0, 1000.0),
             requests_per_level=20_000,
             seconds_per_level=1.0,
+            client_processes=4,
         )
 
     @classmethod

@@ -25,6 +25,8 @@ def load_table(rows: list[LoadRow]) -> list[dict[str, Any]]:
             "p50 ms": _ms(r.p50_ms),
             "p99 ms": _ms(r.p99_ms),
             "errors": r.errors,
+            "batch": _ms(r.server_batch_mean),
+            "server ms": _server_ms(r),
             "GPU util %": None if r.gpu_util_mean is None else round(r.gpu_util_mean),
         }
         for r in rows
@@ -33,6 +35,14 @@ def load_table(rows: list[LoadRow]) -> list[dict[str, Any]]:
 
 def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _server_ms(row: LoadRow) -> float | None:
+    """Queue + compute per request as the server counted it; the rest of p50 is the wire and
+    the client."""
+    if row.server_queue_ms is None or row.server_compute_ms is None:
+        return None
+    return round(row.server_queue_ms + row.server_compute_ms, 1)
 
 
 def chart_rows(rows: list[LoadRow], p99_limit_ms: float) -> list[dict[str, Any]]:

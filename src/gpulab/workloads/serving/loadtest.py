@@ -36,6 +36,9 @@ class LoadRow:
     seconds: float
     first_error: str = ""
     gpu_util_mean: float | None = None
+    server_batch_mean: float | None = None  # requests per batch the server executed
+    server_queue_ms: float | None = None  # per request, from the server's statistics
+    server_compute_ms: float | None = None  # input + infer + output, per request
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +56,8 @@ def _job(config: ServingConfig, server: Server, model: str, mode: str, **extra: 
         "pool": max(config.check_count, 16),
         "requests": config.requests_per_level,
         "seconds": config.seconds_per_level,
+        "processes": config.client_processes,
+        "stats_url": f"http://127.0.0.1:{server.spec.http_port}/v2/models/{model}/stats",
     }
     return job | extra
 
@@ -95,8 +100,8 @@ def measure(
     on_row: Callable[[LoadRow], None],
     modes: tuple[str, ...] = ("closed", "open"),
 ) -> list[LoadRow]:
-    """Every level of `modes` for one served model name, in one client process; each row goes
-    to `on_row` as it lands."""
+    """Every level of `modes` for one served model name, by one client child (and its worker
+    processes); each row goes to `on_row` as it lands."""
     levels = {"closed": list(config.concurrency), "open": list(config.rates)}
     phases = [[mode, levels[mode]] for mode in modes if levels[mode]]
     rows: list[LoadRow] = []

@@ -57,8 +57,19 @@ def build(shape: ModelShape, seed: int = 0, dtype: str = "float32", device: str 
 
     seed_everything(seed)
     builders = {RESNET: _resnet50, BERT: _bert, MLP: _mlp, FAULTY: _mlp}
-    model = builders[shape.name](shape)
-    return model.to(device=device, dtype=getattr(torch, dtype)).eval()
+    model = builders[shape.name](shape).to(device=device, dtype=getattr(torch, dtype))
+    if shape.name == RESNET and device != "cpu":
+        # NHWC: the layout cuDNN's tensor-core convolutions read without transposing
+        model = model.to(memory_format=torch.channels_last)
+    return model.eval()
+
+
+def channels_last(model: Any) -> bool:
+    """Whether the model's convolutions hold their weights channels-last (NHWC)."""
+    import torch
+
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    return bool(convs) and convs[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def example_inputs(shape: ModelShape, count: int, seed: int = 1) -> Any:
@@ -80,6 +91,8 @@ def forward(model: Any, batch: Any, dtype: str = "float32") -> Any:
 
     param = next(model.parameters())
     tensor = torch.from_numpy(batch).to(param.device)
+    if tensor.dim() == 4 and channels_last(model):
+        tensor = tensor.contiguous(memory_format=torch.channels_last)
     if tensor.is_floating_point():
         tensor = tensor.to(param.dtype)
     with torch.inference_mode():
