@@ -19,7 +19,8 @@ import torch
 from gpulab.workloads.lora import FinetuneConfig, make_blocks
 from gpulab.workloads.lora.comparison_setup import fresh_lora_model, prepare
 from gpulab.workloads.lora.compiled_layers import CompiledLayers
-from gpulab.workloads.lora.train import learning_rate_at, start_training, train_step
+from gpulab.workloads.lora.graphed_step import GraphedStep, graph_ready_optimizer
+from gpulab.workloads.lora.train import learning_rate_at, start_training, summed_loss, train_step
 
 
 def _sync() -> None:
@@ -32,6 +33,8 @@ VARIANTS = {
     "across": {"documents_apart": False},
     "full-logits": {"loss_chunk_tokens": 0},
     "eager": {"compile": False},
+    "graphed": {},
+    "graphed-eager-layers": {"compile": False},
 }
 
 
@@ -43,22 +46,29 @@ def profile_variant(base: FinetuneConfig, prepared, name: str, steps: int) -> No
         prepared.train_sequences, config.seq_len, pad, config.packing, config.documents_apart
     )
     state = start_training(model, blocks, config)
+    step_fn = train_step
+    if name.startswith("graphed"):
+        state.optimizer = graph_ready_optimizer(state.params, config, state.device)
+        graphed = GraphedStep(state, summed_loss)
+        step_fn = lambda state, step, lr: graphed.run(step, lr)  # noqa: E731
     model.train()
     layers = CompiledLayers(model, config.compile_backend, enabled=config.compile)
     attention = getattr(bundle.model.config, "_attn_implementation", None)
     with layers:
         start = time.perf_counter()
         for step in range(steps - 5):
-            train_step(state, step, learning_rate_at(step, config))
+            step_fn(state, step, learning_rate_at(step, config))
         _sync()
         warm = time.perf_counter() - start
         activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
         with torch.profiler.profile(activities=activities) as prof:
             start = time.perf_counter()
             for step in range(steps - 5, steps):
-                train_step(state, step, learning_rate_at(step, config))
+                step_fn(state, step, learning_rate_at(step, config))
             _sync()
             wall = (time.perf_counter() - start) / 5
+    losses = state.losses[:steps].tolist()
+    print(f"  losses: step 0 {losses[0]:.3f}, step 10 {losses[10]:.3f}, last {losses[-1]:.3f}")
     events = prof.key_averages()
     kernels = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
     busy = sum(e.self_device_time_total for e in kernels) / 5 / 1e3

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from gpulab.workloads.serving import (
+    BERT,
     MLP,
     RESNET,
     Server,
@@ -25,11 +26,11 @@ def server_env() -> ServerEnv:
 
 @pytest.fixture(scope="session")
 def small_config() -> ServingConfig:
-    """Tiny ResNet-50 and MLP on the CPU, short bounded levels."""
+    """Tiny ResNet-50, BERT and MLP on the CPU, short bounded levels."""
     base = ServingConfig.for_profile("smoke")
     return replace(
         base,
-        models=(MLP, RESNET),
+        models=(MLP, RESNET, BERT),
         concurrency=(1, 4),
         rates=(20.0,),
         requests_per_level=20,

@@ -22,6 +22,28 @@ def test_bert_base_has_the_encoders_parameter_count() -> None:
     assert _params(models.build(ModelShape(BERT))) == 108_891_648
 
 
+def test_bert_encoder_equals_transformers_bert_model_with_its_weights() -> None:
+    from transformers import BertConfig, BertModel
+
+    shape = ModelShape(BERT, tiny=True)
+    ours = models.build(shape, seed=2)
+    config = BertConfig(
+        vocab_size=1000,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    reference = BertModel(config, add_pooling_layer=False).eval()
+    missing, unexpected = reference.load_state_dict(ours.state_dict(), strict=False)
+    assert not unexpected and all(name.endswith("_ids") for name in missing)  # buffers only
+    ids = models.example_inputs(shape, 3)
+    with torch.inference_mode():
+        expected = reference(input_ids=torch.from_numpy(ids)).last_hidden_state[:, 0].numpy()
+    np.testing.assert_allclose(models.forward(ours, ids), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_same_seed_same_answers_and_shapes() -> None:
     for name, width in ((RESNET, 1000), (BERT, 32), (MLP, 32)):
         shape = ModelShape(name, tiny=True)

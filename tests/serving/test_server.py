@@ -11,6 +11,7 @@ import pytest
 
 from gpulab.errors import UsageError
 from gpulab.workloads.serving import (
+    BERT,
     MLP,
     RESNET,
     Server,
@@ -27,7 +28,7 @@ from gpulab.workloads.serving.loadtest import measure, served_outputs
 from .conftest import pid_running
 
 
-@pytest.mark.parametrize("name", [MLP, RESNET])
+@pytest.mark.parametrize("name", [MLP, RESNET, BERT])
 def test_served_outputs_equal_a_direct_forward_pass(
     server: Server, small_config: ServingConfig, name: str
 ) -> None:

@@ -3,7 +3,7 @@
 Both the server child (its own venv, numpy 1.26) and the main environment (the direct forward
 pass the server's answers are checked against) build them from the same seed, so their weights
 are equal. Weights are random: the point is the serving path's speed, not the predictions.
-torch and transformers are imported inside the functions.
+torch is imported inside the functions; the server never imports transformers.
 """
 
 from __future__ import annotations
@@ -113,40 +113,13 @@ def _bert_vocab(shape: ModelShape) -> int:
     return 1000 if shape.tiny else 30522
 
 
-class _ClsEncoder:
-    """Wraps a transformers BertModel so that forward(ids) returns the [CLS] embedding."""
-
-    @staticmethod
-    def make(shape: ModelShape) -> Any:
-        from torch import nn
-        from transformers import BertConfig, BertModel
-
-        if shape.tiny:
-            config = BertConfig(
-                vocab_size=_bert_vocab(shape),
-                hidden_size=32,
-                num_hidden_layers=2,
-                num_attention_heads=2,
-                intermediate_size=64,
-                max_position_embeddings=64,
-            )
-        else:
-            config = BertConfig()  # bert-base-uncased's shape: 12 layers, hidden 768, 12 heads
-        config.attn_implementation = "sdpa"
-
-        class Encoder(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.bert = BertModel(config, add_pooling_layer=False)
-
-            def forward(self, ids: Any) -> Any:
-                return self.bert(input_ids=ids).last_hidden_state[:, 0]
-
-        return Encoder()
-
-
 def _bert(shape: ModelShape) -> Any:
-    return _ClsEncoder.make(shape)
+    from .bert_encoder import BertEncoder, BertShape
+
+    if shape.tiny:
+        size = BertShape(_bert_vocab(shape), 32, 2, 2, 64, max_positions=64)
+        return BertEncoder(size)
+    return BertEncoder(BertShape())  # bert-base-uncased: 12 layers, hidden 768, 12 heads
 
 
 def _resnet50(shape: ModelShape) -> Any:

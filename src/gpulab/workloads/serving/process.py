@@ -37,9 +37,10 @@ def wait_ready(url: str, child: OwnedProcess, timeout_s: float) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
         if not child.alive:
+            tail = child.tail()
             raise RuntimeError(
-                f"the server exited with status {child.proc.returncode} before it was ready:\n"
-                + child.tail()
+                f"the server exited with status {child.proc.returncode} before it was ready "
+                f"({_last_line(tail)}):\n{tail}"
             )
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
@@ -50,3 +51,9 @@ def wait_ready(url: str, child: OwnedProcess, timeout_s: float) -> float:
         time.sleep(0.2)
     child.stop()
     raise RuntimeError(f"the server was not ready within {timeout_s:.0f} s:\n" + child.tail())
+
+
+def _last_line(log: str) -> str:
+    """A child's last non-empty output line: for a Python traceback, the exception itself."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
