@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from gpulab.workloads.lora.objective import IGNORE_INDEX
 
 if TYPE_CHECKING:
-
     from gpulab.workloads.lora.train import TrainingState
 
 WARMUP_STEPS = 3  # eager steps on a side stream before capture: compile, cuBLAS, allocator
