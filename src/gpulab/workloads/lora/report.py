@@ -102,7 +102,22 @@ def training_summary(run: FinetuneRun) -> str:
 
 
 def compile_note(result: TrainResult) -> tuple[str, str]:
-    """(callout kind or '', Markdown) about torch.compile: what it cost, or why it fell back."""
+    """(callout kind or '', Markdown) about torch.compile and the CUDA graph: what they cost,
+    or why they fell back."""
+    graph = _graph_note(result)
+    kind, text = _layers_note(result)
+    return kind or graph[0], f"{text} {graph[1]}".strip()
+
+
+def _graph_note(result: TrainResult) -> tuple[str, str]:
+    if result.cuda_graph:
+        return "", "After warm-up every step replayed one captured CUDA graph."
+    if result.cuda_graph_error:
+        return "warn", f"Capturing the step as a CUDA graph failed: `{result.cuda_graph_error}`."
+    return "", ""
+
+
+def _layers_note(result: TrainResult) -> tuple[str, str]:
     if result.compiled:
         compile_s = format_seconds(result.compile_seconds or 0.0)
         return "", (

@@ -4,7 +4,8 @@ The choices that make it fast are all visible here: bf16 autocast (fp16 + GradSc
 without bf16), fused AdamW on CUDA, gradient clipping, warm-up + cosine schedule, gradient
 accumulation weighted by tokens, the whole data set on the device up front (rows gathered by
 index), the output head and loss in chunks (`objective.chunked_causal_lm_loss`), optionally each
-decoder layer compiled (`CompiledLayers`), and one host sync per `log_every` steps.
+decoder layer compiled (`CompiledLayers`), on CUDA the whole step captured as one CUDA graph
+and replayed (`GraphedStep`), and one host sync per `log_every` steps.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gpulab.timing import Timing
 from gpulab.workloads.lora.blocks import Blocks
 from gpulab.workloads.lora.compiled_layers import CompiledLayers, compiled_graph_count
 from gpulab.workloads.lora.config import FinetuneConfig, autocast, resolve_precision
+from gpulab.workloads.lora.graphed_step import GraphedStep, graph_ready_optimizer
 from gpulab.workloads.lora.objective import (
     IGNORE_INDEX,
     causal_lm_loss,
@@ -70,6 +72,8 @@ class TrainResult:
     compile_error: str | None = None  # why `compile=True` fell back to eager
     compiled_graphs: int = 0  # graphs torch.compile built during the loop
     loss_path: str = "full logits"
+    cuda_graph: bool = False  # the steps after warm-up replayed one captured CUDA graph
+    cuda_graph_error: str | None = None  # why capturing failed (the steps then ran eagerly)
     windows: list[Window] = field(default_factory=list)  # timed every `log_every` steps
     measure_from: int = 0
 
@@ -217,12 +221,43 @@ def train_step(state: TrainingState, step: int, learning_rate: float) -> None:
     state.tokens[step] = tokens
 
 
-def _compiling_step(state: TrainingState, layers: CompiledLayers, learning_rate: float) -> None:
+def _graphed(state: TrainingState) -> GraphedStep | None:
+    """The captured-step runner where a CUDA graph can hold the step (CUDA, no GradScaler)."""
+    if not (state.config.cuda_graph and state.device.type == "cuda"):
+        return None
+    if state.precision == "fp16":  # GradScaler's skipped steps need the host
+        return None
+    state.optimizer = graph_ready_optimizer(state.params, state.config, state.device)
+    return GraphedStep(state, summed_loss)
+
+
+def _run_step(
+    state: TrainingState, graphed: GraphedStep | None, step: int, learning_rate: float
+) -> None:
+    """A captured (or capturing) step where possible; a capture that fails costs speed only."""
+    if graphed is None or graphed.error is not None:
+        train_step(state, step, learning_rate)
+        return
+    try:
+        graphed.run(step, learning_rate)
+    except Exception as err:
+        import torch
+
+        if isinstance(err, torch.cuda.OutOfMemoryError):
+            raise
+        graphed.error = f"{type(err).__name__}: {str(err).splitlines()[0][:240]}"
+        state.optimizer.zero_grad(set_to_none=True)
+        train_step(state, step, learning_rate)
+
+
+def _compiling_step(
+    state: TrainingState, layers: CompiledLayers, graphed: GraphedStep | None, lr: float
+) -> None:
     """Step 0 with compiled layers compiles them: a failure must cost speed, not the run."""
     import torch
 
     try:
-        train_step(state, 0, learning_rate)
+        _run_step(state, graphed, 0, lr)
     except torch.cuda.OutOfMemoryError:
         raise
     except Exception as err:
@@ -230,7 +265,7 @@ def _compiling_step(state: TrainingState, layers: CompiledLayers, learning_rate:
         state.optimizer.zero_grad(set_to_none=True)
         state.losses[0] = 0.0
         torch.manual_seed(state.config.seed)
-        train_step(state, 0, learning_rate)
+        _run_step(state, graphed, 0, lr)
 
 
 def train(
@@ -259,15 +294,16 @@ def train(
     model.train()
     graphs_before = compiled_graph_count()
     layers = CompiledLayers(model, config.compile_backend, enabled=config.compile)
+    graphed = _graphed(state)
     clock = StepClock(state.device, measure_from)
     with layers:
         for step in range(config.steps):
             lr = learning_rate_at(step, config)
             clock.step_starts(step)
             if step == 0 and layers.active:
-                _compiling_step(state, layers, lr)
+                _compiling_step(state, layers, graphed, lr)
             else:
-                train_step(state, step, lr)
+                _run_step(state, graphed, step, lr)
             clock.step_ends(step)
             log.step_done(step, lr, clock)
         compiled = layers.active  # still compiled at the end: no fallback happened
@@ -289,6 +325,8 @@ def train(
         compiled=compiled,
         compile_error=layers.error,
         compiled_graphs=compiled_graph_count() - graphs_before,
+        cuda_graph=graphed is not None and graphed.graph is not None and graphed.error is None,
+        cuda_graph_error=None if graphed is None else graphed.error,
         loss_path=(
             f"head + cross-entropy in chunks of {config.loss_chunk_tokens} tokens"
             if state.head_split is not None

@@ -84,6 +84,8 @@ def run_ours(
         "compile_seconds": result.compile_seconds,
         "compile_error": result.compile_error,
         "compiled_graphs": result.compiled_graphs,
+        "cuda_graph": result.cuda_graph,
+        "cuda_graph_error": result.cuda_graph_error,
         "loss_path": result.loss_path,
         "attention": getattr(bundle.model.config, "_attn_implementation", None),
         "final_train_loss": sum(last) / len(last),
@@ -284,6 +286,11 @@ def _notes(config: FinetuneConfig) -> list[str]:
             "; its decoder layers are torch.compile'd: compile time is in ours.compile_seconds "
             "and ours.train_seconds, not in tokens/s (warm-up steps)"
             if config.compile
+            else ""
+        )
+        + (
+            "; on CUDA each step after warm-up replays one captured CUDA graph (ours.cuda_graph)"
+            if config.cuda_graph
             else ""
         ),
     ]
