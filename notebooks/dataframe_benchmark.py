@@ -74,16 +74,13 @@ def _(mo, probe, ui):
     system = probe(use_torch=False)
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Run the benchmark",
-                "prepares each chosen table size (or reads your file), runs every chosen "
-                "operation on pandas and on every chosen engine with warm-up and repeats, and "
-                "checks each result against pandas; a progress bar shows the work left. The "
-                "results, charts and summary below fill in when it finishes, and a failed run "
-                "leaves the last results in place with the error above them.",
-            )
-        ],
+        """
+        - **Run the benchmark**: prepares each chosen table size (or reads your file), runs every
+          chosen operation on pandas and on every chosen engine with warm-up and repeats, and checks
+          each result against pandas; a progress bar shows the work left. The results, charts and
+          summary below fill in when it finishes, and a failed run leaves the last results in place
+          with the error above them.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)

@@ -78,24 +78,17 @@ def _(mo):
 def _(mo, probe, ui):
     profile = ui.read_profile()
     system = probe()
-    _buttons = [
-        (
-            "Run benchmarks",
-            "times a matmul in each chosen format and size, the device memory copy, the "
-            "host↔device transfers and a CPU matmul as the peer, with a progress bar",
-        ),
-        (
-            "Measure burst and sustained",
-            "per chosen format: a burst of products after a short rest, then seconds of products "
-            "back to back, each with the SM clock and power it ran at",
-        ),
-        (
-            "Start stress",
-            "runs a sustained matmul load with a numerical check in one child process for the "
-            "chosen duration (a small CPU load without a GPU)",
-        ),
-        ("Stop", "ends that load early: its own process group, nothing else"),
-    ]
+    _buttons = """
+               - **Run benchmarks**: times a matmul in each chosen format and size, the device
+                 memory copy, the host↔device transfers and a CPU matmul as the peer, with a
+                 progress bar
+               - **Measure burst and sustained**: per chosen format: a burst of products after a
+                 short rest, then seconds of products back to back, each with the SM clock and power
+                 it ran at
+               - **Start stress**: runs a sustained matmul load with a numerical check in one child
+                 process for the chosen duration (a small CPU load without a GPU)
+               - **Stop**: ends that load early: its own process group, nothing else
+               """
     mo.vstack([ui.gpu_card(system, profile), ui.run_guide(profile, _buttons)])
     return profile, system
 
@@ -195,6 +188,12 @@ def _(refresh, sampler, ui):
 
 @app.cell
 def _(mo):
+    get_bench, set_bench = mo.state(None)
+    return get_bench, set_bench
+
+
+@app.cell
+def _(mo):
     mo.md(r"""
     ## 3. Benchmarks
 
@@ -252,42 +251,38 @@ def _(gv, mo, profile):
 
 
 @app.cell
-def _(bench_dtypes, bench_sizes, gv, mo):
+def _(bench_defaults, bench_dtypes, bench_sizes, gv, mo, replace):
+    # The chosen formats and sizes as one config; an empty choice is named here and runs nothing.
     _problems = gv.selection_problems(bench_dtypes.value, bench_sizes.value)
-    _text = "**Nothing to run yet**: " + "; ".join(_problems) + "."
-    mo.callout(mo.md(_text), kind="warn") if _problems else mo.md("")
-    return
-
-
-@app.cell
-def _(mo):
-    get_bench, set_bench = mo.state(None)
-    return get_bench, set_bench
+    bench_problem = "**Nothing to run yet**: " + "; ".join(_problems) + "." if _problems else ""
+    bench_config = None
+    if not _problems:
+        bench_config = replace(
+            bench_defaults,
+            dtypes=tuple(bench_dtypes.value),
+            sizes=tuple(sorted(int(n) for n in bench_sizes.value)),
+        )
+    mo.callout(mo.md(bench_problem), kind="warn") if bench_problem else mo.md("")
+    return bench_config, bench_problem
 
 
 @app.cell
 def _(
     bench_button,
-    bench_defaults,
+    bench_config,
     bench_device,
-    bench_dtypes,
-    bench_sizes,
+    bench_problem,
     gv,
     mo,
     profile,
-    replace,
     set_bench,
     ui,
 ):
-    ui.run_gate(bench_button, profile, "the benchmarks")
-    # Each measurement turns its own OOM into a skipped row; this catches bad settings.
+    ui.run_gate(bench_button, profile, "the benchmarks", problem=bench_problem)
+    # Each measurement turns its own OOM into a skipped row; this catches the rest.
     with ui.gpu_step("the benchmarks", results_kept=True):
-        _config = replace(
-            bench_defaults,
-            dtypes=tuple(bench_dtypes.value),
-            sizes=tuple(sorted(int(n) for n in bench_sizes.value)),
-        )
-        _run = gv.ValidationRun(_config, bench_device.value, gv.peaks_for(bench_device.value))
+        _peaks = gv.peaks_for(bench_device.value)
+        _run = gv.ValidationRun(bench_config, bench_device.value, _peaks)
         with ui.work_progress("Benchmarking", total=gv.estimated_seconds(_run)) as _bar:
             _results = _run.run(progress=_bar)
         set_bench((bench_device.value, _results))
@@ -450,6 +445,12 @@ def _(get_burst, gv, mo):
 
 @app.cell
 def _(mo):
+    get_stress, set_stress = mo.state(None)
+    return get_stress, set_stress
+
+
+@app.cell
+def _(mo):
     mo.md(r"""
     ## 4. Stress test
 
@@ -502,12 +503,6 @@ def _(mo, stress_gpus, system):
     _text = "**No GPU is selected**: choose at least one under **GPUs** to stress."
     mo.callout(mo.md(_text), kind="warn") if _none else mo.md("")
     return
-
-
-@app.cell
-def _(mo):
-    get_stress, set_stress = mo.state(None)
-    return get_stress, set_stress
 
 
 @app.cell

@@ -78,17 +78,13 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Run the suite",
-                "builds each chosen graph (real ones from networkx, generated ones drawn on the "
-                "device), runs every chosen algorithm on networkx, on ours and on nx-cugraph "
-                "where it is installed, with warm-up and repeats, and checks each answer against "
-                "networkx's; a progress bar shows the work left, in edges x runs. The tables, "
-                "chart and summary below fill in when it finishes; a failed run leaves the last "
-                "results in place with the error above them.",
-            )
-        ],
+        """
+        - **Run the suite**: builds each chosen graph (real ones from networkx, generated ones drawn
+          on the device), runs every chosen algorithm on networkx, on ours and on nx-cugraph where
+          it is installed, with warm-up and repeats, and checks each answer against networkx's; a
+          progress bar shows the work left, in edges x runs. Tables, chart and summary fill in when
+          it ends; a failed run keeps the last results on screen.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
@@ -385,14 +381,9 @@ def _(mo):
 
 
 @app.cell
-def _(get_results):
+def _(get_results, graphs, mo):
     # The last results that finished (see the state above), read by every cell below.
     shown = get_results()
-    return (shown,)
-
-
-@app.cell
-def _(graphs, mo, shown):
     if shown is None:
         _view = mo.md("No results yet: press **Run the suite** above.")
     else:
@@ -425,7 +416,7 @@ def _(graphs, mo, shown):
             _parts.append(mo.md("Not run here:\n\n" + "\n".join(_unrun)))
         _view = mo.vstack(_parts)
     _view
-    return
+    return (shown,)
 
 
 @app.cell

@@ -75,21 +75,15 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Train",
-                "generates the chosen domains, trains every model from every seed (curves live "
-                "below, checkpoints written each epoch), tests the best-validation epoch and "
-                "evaluates each first-seed model on every domain; a progress line shows the "
-                "graph-epochs left. A failed run leaves the last results in place.",
-            ),
-            ("Stop", "ends training after the current epoch; Train again resumes it."),
-            (
-                "Verify and test",
-                "loads the checkpoint selected in the browser after checking its SHA-256 "
-                "against the manifest and tests it on its domain's test split.",
-            ),
-        ],
+        """
+        - **Train**: generates the chosen domains, trains every model from every seed (curves live
+          below, checkpoints written each epoch), tests the best-validation epoch and evaluates each
+          first-seed model on every domain; a progress line shows the graph-epochs left. A failed
+          run leaves the last results in place.
+        - **Stop**: ends training after the current epoch; Train again resumes it.
+        - **Verify and test**: loads the checkpoint selected in the browser after checking its
+          SHA-256 against the manifest and tests it on its domain's test split.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system
@@ -355,14 +349,9 @@ def _(mo, refresh, sampler, ui):
 
 
 @app.cell
-def _(get_results):
+def _(get_results, gr, mo):
     # The last results that finished, read by every cell below.
     shown = get_results()
-    return (shown,)
-
-
-@app.cell
-def _(gr, mo, shown):
     if shown is None:
         _view = mo.md("## 2. Results\n\nNo results yet: press **Train** above.")
     else:
@@ -404,7 +393,7 @@ def _(gr, mo, shown):
         ]
         _view = mo.vstack(_parts)
     _view
-    return
+    return (shown,)
 
 
 @app.cell

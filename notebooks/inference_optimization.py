@@ -79,15 +79,12 @@ def _(default_for_this_machine, mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Run the ladder",
-                "builds the chosen model, then times every planned rung on the same batch "
-                "(its first call apart, then warm-up and timed calls) and checks each output "
-                "against the FP32 reference; the compile, ONNX and TensorRT rungs spend most "
-                "of their time compiling or exporting",
-            )
-        ],
+        """
+        - **Run the ladder**: builds the chosen model, then times every planned rung on the same
+          batch (its first call apart, then warm-up and timed calls) and checks each output against
+          the FP32 reference; the compile, ONNX and TensorRT rungs spend most of their time
+          compiling or exporting
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system

@@ -70,25 +70,17 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Build the server environment",
-                "creates the server's own venv (numpy 1.26, nvidia-pytriton) once, with pip "
-                "run by the workload as a child process; an existing one is used at once.",
-            ),
-            (
-                "Start the server and load-test",
-                "starts Triton with the chosen models, checks their answers against a direct "
-                "forward pass, sends a request to a model that raises, then load-tests each "
-                "model with and without batching; a live chart fills in level by level and the "
-                "server is stopped at the end.",
-            ),
-            (
-                "Kill the server mid-load",
-                "starts a second server, loads it, kills its process group one second in and "
-                "shows what the client saw.",
-            ),
-        ],
+        """
+        - **Build the server environment**: creates the server's own venv (numpy 1.26,
+          nvidia-pytriton) once, with pip run by the workload as a child process; an existing one is
+          used at once.
+        - **Start the server and load-test**: starts Triton with the chosen models, checks their
+          answers against a direct forward pass, sends a request to a model that raises, then
+          load-tests each model with and without batching; a live chart fills in level by level and
+          the server is stopped at the end.
+        - **Kill the server mid-load**: starts a second server, loads it, kills its process group
+          one second in and shows what the client saw.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)

@@ -92,24 +92,16 @@ def _(lora, mo, probe, ui):
         # shared CI runner's cores.
         torch.set_num_threads(1)
     system = probe()
-    _buttons = [
-        ("Load model", "loads the chosen model and its tokenizer (section 1)"),
-        (
-            "Fine-tune",
-            "scores the validation set and samples the prompts, trains the LoRA adapter with a "
-            "live loss chart, then scores and samples again (sections 5 and 6)",
-        ),
-        (
-            "Save, reload and merge",
-            "saves the adapter, reloads it on a fresh base model, merges it into the weights "
-            "and checks both by their logits (section 7)",
-        ),
-        (
-            "Run the comparison",
-            "fine-tunes twice more with the same settings, our loop then transformers.Trainer + "
-            "PEFT, and compares trained tokens/s and validation loss (section 8)",
-        ),
-    ]
+    _buttons = """
+               - **Load model**: loads the chosen model and its tokenizer (section 1)
+               - **Fine-tune**: scores the validation set and samples the prompts, trains the LoRA
+                 adapter with a live loss chart, then scores and samples again (sections 5 and 6)
+               - **Save, reload and merge**: saves the adapter, reloads it on a fresh base model,
+                 merges it into the weights and checks both by their logits (section 7)
+               - **Run the comparison**: fine-tunes twice more with the same settings, our loop then
+                 transformers.Trainer + PEFT, and compares trained tokens/s and validation loss
+                 (section 8)
+               """
     mo.vstack([ui.gpu_card(system, profile), ui.run_guide(profile, _buttons)])
     return defaults, profile, system
 
@@ -653,6 +645,12 @@ def _(get_finetune, lora, mo, ui):
 
 @app.cell
 def _(mo):
+    get_export, set_export = mo.state(None)
+    return get_export, set_export
+
+
+@app.cell
+def _(mo):
     mo.md(r"""
     ## 7. Save, reload, merge
 
@@ -676,12 +674,6 @@ def _(mo, tempfile):
     export_button = mo.ui.run_button(label="Save, reload and merge", kind="success")
     mo.vstack([export_dir, export_button])
     return export_button, export_dir
-
-
-@app.cell
-def _(mo):
-    get_export, set_export = mo.state(None)
-    return get_export, set_export
 
 
 @app.cell
@@ -731,6 +723,12 @@ def _(get_export, mo):
 
 @app.cell
 def _(mo):
+    get_comparison, set_comparison = mo.state(None)
+    return get_comparison, set_comparison
+
+
+@app.cell
+def _(mo):
     mo.md(r"""
     ## 8. Measured against Trainer + PEFT
 
@@ -761,12 +759,6 @@ def _(mo):
     bench_button = mo.ui.run_button(label="Run the comparison", kind="success")
     bench_button
     return (bench_button,)
-
-
-@app.cell
-def _(mo):
-    get_comparison, set_comparison = mo.state(None)
-    return get_comparison, set_comparison
 
 
 @app.cell

@@ -78,17 +78,14 @@ def _(default_for_this_machine, mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Train every strategy",
-                "launches torchrun once per chosen world size; each launch trains the chosen "
-                "strategies one after the other (single device only at world size 1) and then "
-                "times an all-reduce of the gradient's size. The loss chart fills in live from "
-                "rank 0's step log and a progress bar counts the optimiser steps. Results "
-                "replace the last run's only when every launch finishes; a failed rank is "
-                "shown with its rank and error, and the other ranks are stopped.",
-            )
-        ],
+        """
+        - **Train every strategy**: launches torchrun once per chosen world size; each launch trains
+          the chosen strategies one after the other (single device only at world size 1) and then
+          times an all-reduce of the gradient's size. The loss chart fills in live from rank 0's
+          step log and a progress bar counts the optimiser steps. Results replace the last run's
+          only when every launch finishes; a failed rank is shown with its rank and error, and the
+          other ranks are stopped.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return profile, system

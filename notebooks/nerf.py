@@ -70,16 +70,12 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Train both models",
-                "renders the scene's training and held-out views, trains ours and then vanilla "
-                "NeRF for their time budgets (a live chart of held-out PSNR against training "
-                "seconds), then renders every held-out view with both and an orbit of novel "
-                "views with ours. A failed run leaves the last results in place with the error "
-                "above them.",
-            )
-        ],
+        """
+        - **Train both models**: renders the scene's training and held-out views, trains ours and
+          then vanilla NeRF for their time budgets (a live chart of held-out PSNR against training
+          seconds), then renders every held-out view with both and an orbit of novel views with
+          ours. A failed run leaves the last results in place with the error above them.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
@@ -245,13 +241,9 @@ def _(config, config_error, mo, nerf, profile, run_button, set_results, ui):
 
 
 @app.cell
-def _(get_results):
+def _(get_results, mo, nerf):
+    # The last results that finished, read by every cell below.
     shown = get_results()
-    return (shown,)
-
-
-@app.cell
-def _(mo, nerf, shown):
     if shown is None:
         _view = mo.md("## 3. Results\n\nNo results yet: press **Train both models** above.")
     else:
@@ -267,29 +259,26 @@ def _(mo, nerf, shown):
             ]
         )
     _view
-    return
+    return (shown,)
 
 
 @app.cell
 def _(mo, nerf, shown):
-    if shown is None:
-        _view = mo.md("")
-    else:
-        _view = mo.vstack(
-            [
-                mo.md(
-                    "### A held-out view\n\nHeld-out view 0, which no training ray came from: "
-                    "ground truth, both renders, their errors (x4) and ours' expected depth."
-                ),
-                nerf.image_row(shown.views),
-                mo.md(
-                    f"### A novel-view orbit (ours)\n\n{len(shown.orbit)} poses on a circle at "
-                    "30° elevation, none of them a training pose."
-                ),
-                nerf.orbit_strip(shown.orbit),
-            ]
-        )
-    _view
+    mo.stop(shown is None)  # nothing to show before the first run
+    mo.vstack(
+        [
+            mo.md(
+                "### A held-out view\n\nHeld-out view 0, which no training ray came from: "
+                "ground truth, both renders, their errors (x4) and ours' expected depth."
+            ),
+            nerf.image_row(shown.views),
+            mo.md(
+                f"### A novel-view orbit (ours)\n\n{len(shown.orbit)} poses on a circle at "
+                "30° elevation, none of them a training pose."
+            ),
+            nerf.orbit_strip(shown.orbit),
+        ]
+    )
     return
 
 

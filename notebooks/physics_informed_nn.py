@@ -76,20 +76,13 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Train",
-                "trains one PINN with the settings below (Adam, then L-BFGS) until its steps "
-                "or its wall-time budget run out, with a live chart of the loss per term and "
-                "the error against the exact solution; then heat maps, slices and figures",
-            ),
-            (
-                "Compare methods",
-                "trains the plain PINN, each switch alone and all switches together on the "
-                "chosen problem, each for the same wall-time budget and seed, and tabulates "
-                "their rel. L2 errors and times",
-            ),
-        ],
+        """
+        - **Train**: trains one PINN with the settings below (Adam, then L-BFGS) within its steps
+          and time budget, charting each loss term and the error live; then maps and slices
+        - **Compare methods**: trains the plain PINN, each switch alone and all switches together on
+          the chosen problem, each for the same wall-time budget and seed, and tabulates their rel.
+          L2 errors and times
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
@@ -141,6 +134,14 @@ def _(pinn, profile):
     base_config = pinn.PinnConfig.for_profile(profile.name)
     compare_budget_s = profile.pick(3.0, 7.0)
     return base_config, compare_budget_s
+
+
+@app.cell
+def _(mo):
+    # Set only by a run that succeeded: a failed run leaves the last results below its error.
+    get_run, set_run = mo.state(None)
+    get_table, set_table = mo.state(None)
+    return get_run, get_table, set_run, set_table
 
 
 @app.cell
@@ -257,14 +258,6 @@ def _(
     )
     config_error if config_error is not None else _ok
     return config, config_error, slice_times
-
-
-@app.cell
-def _(mo):
-    # Set only by a run that succeeded: a failed run leaves the last results below its error.
-    get_run, set_run = mo.state(None)
-    get_table, set_table = mo.state(None)
-    return get_run, get_table, set_run, set_table
 
 
 @app.cell

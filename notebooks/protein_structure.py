@@ -80,29 +80,26 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Analyse structures",
-                "reads every vendored structure and yours, computes secondary structure, "
-                "contacts, Ramachandran angles, Rg, SASA and ADK open vs closed superposition "
-                "with biotite on the CPU (seconds).",
-            ),
-            (
-                "Run batched RMSD",
-                "draws an ensemble between ADK open and closed, computes all pairwise RMSDs "
-                "with our batched Kabsch on the device and some rows with biotite, checks them "
-                "equal and times both.",
-            ),
-            (
-                "Fold and time ESMFold",
-                "builds ESMFold (tiny, or the esmfold_v1 architecture on a GPU), times one "
-                "structure per chosen length with a live chart, folds your sequence and shows "
-                "it in the viewer.",
-            ),
-        ],
+        """
+        - **Analyse structures**: reads every vendored structure and yours, computes secondary
+          structure, contacts, Ramachandran angles, Rg, SASA and ADK open vs closed superposition
+          with biotite on the CPU (seconds).
+        - **Run batched RMSD**: draws an ensemble between ADK open and closed, computes all pairwise
+          RMSDs with our batched Kabsch on the device and some rows with biotite, checks them equal
+          and times both.
+        - **Fold and time ESMFold**: builds ESMFold (tiny, or the esmfold_v1 architecture on a GPU),
+          times one structure per chosen length with a live chart, folds your sequence and shows it
+          in the viewer.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
+
+
+@app.cell
+def _(mo):
+    get_analysis, set_analysis = mo.state(None)
+    return get_analysis, set_analysis
 
 
 @app.cell
@@ -162,12 +159,6 @@ def _(mo, path_input, protein, upload_input):
             )
     _note
     return (own,)
-
-
-@app.cell
-def _(mo):
-    get_analysis, set_analysis = mo.state(None)
-    return get_analysis, set_analysis
 
 
 @app.cell
@@ -410,6 +401,12 @@ def _(get_rmsd, mo, protein, ui):
 
 @app.cell
 def _(mo):
+    get_esm, set_esm = mo.state(None)
+    return get_esm, set_esm
+
+
+@app.cell
+def _(mo):
     mo.md(r"""
     ## 3. ESMFold: seconds and memory against sequence length
 
@@ -503,12 +500,6 @@ def _(
             esm_problems.append(str(_err))
     mo.vstack([mo.callout(mo.md(f"**Fix:** {_p}"), kind="warn") for _p in esm_problems])
     return esm_config, esm_problems
-
-
-@app.cell
-def _(mo):
-    get_esm, set_esm = mo.state(None)
-    return get_esm, set_esm
 
 
 @app.cell

@@ -73,21 +73,14 @@ def _(mo, probe, ui):
     system = probe()
     _guide = ui.run_guide(
         profile,
-        [
-            (
-                "Generate",
-                "builds the pipeline, checks the batch fits free memory (switching on memory "
-                "savers if needed), generates the images twice with the same seed and shows "
-                "them in a gallery with the seed check; a progress bar counts denoising steps.",
-            ),
-            (
-                "Run the ladder",
-                "builds a fresh pipeline and runs every rung in order: each rung's first call "
-                "(compile included), warm-up, timed calls, peak memory and the comparison with "
-                "the default's image. A chart of seconds per image grows as each rung "
-                "finishes; a failed run leaves the last results in place with the error above.",
-            ),
-        ],
+        """
+        - **Generate**: builds the pipeline, fits the batch to free memory (memory savers if
+          needed), generates twice with one seed: a gallery and the seed check; a bar counts steps.
+        - **Run the ladder**: builds a fresh pipeline and runs every rung in order: each rung's
+          first call (compile included), warm-up, timed calls, peak memory and the comparison with
+          the default's image. A chart of seconds per image grows as each rung finishes; a failed
+          run leaves the last results in place with the error above.
+        """,
     )
     mo.vstack([ui.gpu_card(system, profile), _guide])
     return (profile,)
@@ -313,8 +306,7 @@ def _(
     set_gallery,
     ui,
 ):
-    ui.run_gate(generate_button, profile, "the generation")
-    mo.stop(bool(config_error), mo.callout(mo.md(config_error), kind="danger"))
+    ui.run_gate(generate_button, profile, "the generation", problem=config_error)
     with (
         ui.gpu_step("the generation", results_kept=True),
         ui.work_progress("Generating (twice, same seed)", 2 * config.steps) as _bar,
@@ -429,8 +421,7 @@ def _(
     set_ladder,
     ui,
 ):
-    ui.run_gate(ladder_button, profile, "the optimisation ladder")
-    mo.stop(bool(config_error), mo.callout(mo.md(config_error), kind="danger"))
+    ui.run_gate(ladder_button, profile, "the optimisation ladder", problem=config_error)
 
     def _on_rung(result):
         mo.output.replace_at_index(ladder_chart(result), 1)

@@ -1,19 +1,23 @@
 import json
+import re
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
 
 import pytest
 
 from gpulab.errors import MissingDependencyError
 from gpulab.memory import GpuOutOfMemory
+from gpulab.profiles import Profile
 from gpulab.telemetry import Sample, TelemetrySampler
 from gpulab.ui import (
     error_callout,
     missing_dependency_callout,
     no_gpu_callout,
     oom_callout,
+    run_guide,
     telemetry_chart,
     telemetry_panel,
 )
@@ -43,6 +47,13 @@ def _(mo):
 def _(button, mo, profile, run_gate):
     run_gate(button, profile, "training")
     mo.md(f"trained in profile {profile.name}")
+    return
+
+
+@app.cell
+def _(button, mo, profile, run_gate):
+    run_gate(button, profile, "training", problem="**Cannot run:** the batch is empty")
+    mo.md("ran despite its problem")
     return
 
 
@@ -90,6 +101,33 @@ def test_gate_opens_only_for_the_smoke_profile(
     assert code == 0
     assert expected in outputs
     assert ("trained in profile" in outputs) == ("trained" in expected)
+
+
+def test_a_settings_problem_stops_the_gate_even_headless(tmp_path: Path) -> None:
+    code, outputs = run_headless(tmp_path, "--smoke=true")
+    assert code == 0
+    assert "the batch is empty" in outputs
+    assert "ran despite its problem" not in outputs
+
+
+def test_the_guide_lists_each_button_as_written() -> None:
+    buttons = """
+        - **Train**: trains the model
+          for its steps
+        - **Compare**: runs the peer
+        """
+    text = callout_markup(run_guide(Profile("smoke"), buttons))
+    assert re.search(r"<li><strong>Train</strong>: trains the model\s+for its steps</li>", text)
+    assert "<li><strong>Compare</strong>: runs the peer</li>" in text
+    assert "seconds to show that it works" in text  # what the smoke profile means
+    assert "seconds to show" not in callout_markup(run_guide(Profile("full"), buttons))
+
+
+def callout_markup(element: object) -> str:
+    """The HTML inside a callout: marimo holds it JSON-encoded in an escaped attribute."""
+    attribute = re.search(r"data-html='([^']*)'", html(element))
+    assert attribute, html(element)
+    return json.loads(unescape(attribute.group(1)))
 
 
 def test_unknown_profile_fails_the_cell_clearly(tmp_path: Path) -> None:

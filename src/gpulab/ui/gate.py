@@ -12,11 +12,19 @@ from gpulab.profiles import Profile
 
 
 def run_gate(
-    button: Any, profile: Profile, what: str = "this step", label: str | None = None
+    button: Any,
+    profile: Profile,
+    what: str = "this step",
+    label: str | None = None,
+    problem: str | None = None,
 ) -> None:
-    """Stop the calling cell until `button` is pressed; headless profile runs pass straight through."""
+    """Stop the calling cell until `button` is pressed; headless profile runs pass straight through.
+
+    A `problem` (what is wrong with the settings) stops it with that text instead, pressed or not:
+    nothing starts from a configuration that cannot run."""
     import marimo as mo
 
+    mo.stop(bool(problem), mo.callout(mo.md(problem or ""), kind="danger"))
     label = label or _button_label(button)
     mo.stop(
         not (button.value or profile.autorun),

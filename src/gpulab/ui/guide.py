@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
 from typing import Any
 
 from gpulab.profiles import Profile
 
 
-def run_guide(profile: Profile, buttons: Sequence[tuple[str, str]]) -> Any:
-    """Each run button with what it does (label, what it does), and what the profile means for
-    the figures; the profile itself is named by `gpu_card(system, profile)` just above."""
+def run_guide(profile: Profile, buttons: str) -> Any:
+    """Each run button with what it does (`buttons`: a Markdown list, one item per button,
+    indented as the notebook writes it), and what the profile means for the figures; the
+    profile itself is named by `gpu_card(system, profile)` just above."""
     import marimo as mo
 
     lines = [
         "The cheap cells ran when the notebook opened. Each expensive step waits for its button:",
         "",
-        *(f"- **{label}**: {what}" for label, what in buttons),
+        textwrap.dedent(buttons).strip("\n"),
     ]
     if profile.smoke:
         lines += [
