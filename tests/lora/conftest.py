@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -25,17 +26,18 @@ def one_cpu_thread() -> Iterator[None]:
 
 @pytest.fixture
 def tiny_config() -> lora.FinetuneConfig:
-    return lora.FinetuneConfig(
-        model="random:tiny-llama",
-        data="pydoc-topics",
-        seq_len=64,
-        batch_size=8,
-        steps=30,
-        learning_rate=1e-2,
-        warmup_steps=3,
+    """The smoke profile's model, data and step sizes with the default adapter, fewer documents,
+    eager layers and no dropout (so two runs of the same steps compare exactly)."""
+    smoke = lora.FinetuneConfig.for_profile("smoke")
+    default = lora.FinetuneConfig()
+    return replace(
+        smoke,
+        rank=default.rank,
+        alpha=default.alpha,
         max_documents=40,
         dropout=0.0,
         log_every=10,
+        compile=False,
     )
 
 
