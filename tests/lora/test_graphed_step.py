@@ -54,7 +54,8 @@ def test_train_on_cpu_reports_no_graph(tiny_config, pydoc_split) -> None:
     pad = bundle.tokenizer.pad_token_id
     rows = lora.tokenize_examples(pydoc_split.train, bundle.tokenizer, tiny_config.seq_len)
     blocks = lora.make_blocks(rows, tiny_config.seq_len, pad, packing=True)
-    result = lora.train(model, blocks, replace(tiny_config, steps=2, warmup_steps=1))
+    asked = replace(tiny_config, steps=2, warmup_steps=1, cuda_graph=True)
+    result = lora.train(model, blocks, asked)  # asked for, but a CPU has no graphs
     assert not result.cuda_graph and result.cuda_graph_error is None
     kind, text = lora.compile_note(result)
     assert "CUDA graph" not in text and kind == ""

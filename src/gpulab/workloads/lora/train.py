@@ -4,8 +4,8 @@ The choices that make it fast are all visible here: bf16 autocast (fp16 + GradSc
 without bf16), fused AdamW on CUDA, gradient clipping, warm-up + cosine schedule, gradient
 accumulation weighted by tokens, the whole data set on the device up front (rows gathered by
 index), the output head and loss in chunks (`objective.chunked_causal_lm_loss`), optionally each
-decoder layer compiled (`CompiledLayers`), on CUDA the whole step captured as one CUDA graph
-and replayed (`GraphedStep`), and one host sync per `log_every` steps.
+decoder layer compiled (`CompiledLayers`) and on CUDA the whole step captured as one CUDA
+graph and replayed (`GraphedStep`, `cuda_graph`), and one host sync per `log_every` steps.
 """
 
 from __future__ import annotations
