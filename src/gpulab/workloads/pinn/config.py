@@ -22,6 +22,8 @@ PDE_LABELS = {
 }
 BURGERS_NU = 0.01 / math.pi
 DTYPES = ("float64", "float32")
+# the second-order phase: torch's L-BFGS, or our dense self-scaled BFGS (quasi_newton.py)
+OPTIMIZERS = ("lbfgs", "ssbfgs")
 SWITCHES = ("hard", "fourier", "balance", "causal", "resample")
 SWITCH_LABELS = {
     "hard": "hard initial/boundary conditions",
@@ -43,7 +45,8 @@ class PinnConfig:
     n_u: int = 200  # initial and boundary points
     adam_steps: int = 1000
     lr: float = 1e-3
-    lbfgs_steps: int = 200  # L-BFGS iterations (strong Wolfe line search)
+    lbfgs_steps: int = 200  # quasi-Newton iterations (strong Wolfe line search)
+    optimizer: str = "lbfgs"  # "lbfgs" (torch's) or "ssbfgs" (dense self-scaled BFGS)
     lbfgs_history: int = 50  # curvature pairs L-BFGS keeps
     dtype: str = "float64"
     hard: bool = False  # output transform: no initial/boundary loss terms
@@ -93,6 +96,11 @@ class PinnConfig:
                 f"lbfgs_history = {self.lbfgs_history} must be >= 1, resample_lbfgs_every = "
                 f"{self.resample_lbfgs_every} and resample_max = {self.resample_max} >= 0 "
                 "(0: no L-BFGS rounds, no cap)"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise UsageError(
+                f"optimizer {self.optimizer!r}: choose lbfgs (torch's L-BFGS) or ssbfgs "
+                "(dense self-scaled BFGS)"
             )
         if self.dtype not in DTYPES:
             raise UsageError(f"dtype {self.dtype!r}: choose float64 or float32")

@@ -1,6 +1,7 @@
-"""The training loop: Adam (with the chosen switches), then full-batch L-BFGS with a strong
-Wolfe line search, under a wall-time budget. A non-finite L-BFGS step restores the last good
-weights and ends training with a warning, so a diverged run still leaves a model."""
+"""The training loop: Adam (with the chosen switches), then full-batch L-BFGS (torch's, or our
+dense self-scaled BFGS with `optimizer="ssbfgs"`) with a strong Wolfe line search, under a
+wall-time budget. A non-finite step restores the last good weights and ends training with a
+warning, so a diverged run still leaves a model."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from gpulab.workloads.pinn.config import PinnConfig
 from gpulab.workloads.pinn.losses import balanced_weights, term_losses
 from gpulab.workloads.pinn.model import PinnNet
 from gpulab.workloads.pinn.problems import problem_for
+from gpulab.workloads.pinn.quasi_newton import SelfScaledBFGS
 
 Progress = Callable[[float, float, str], None]
 LBFGS_CHUNK = 5  # L-BFGS iterations per optimizer.step call: the budget is checked between
+QN_LOG_EVERY = 20  # self-scaled BFGS iterations between log points
 RESAMPLE_CANDIDATES = 10  # candidates per added point
 
 
@@ -61,6 +64,7 @@ class TrainResult:
             "rel_l2": self.rel_l2,
             "seconds": self.seconds,
             "adam_steps": self.adam_steps,
+            "optimizer": self.config.optimizer,
             "lbfgs_iterations": self.lbfgs_iterations,
             "collocation": self.collocation,
             "stopped": self.stopped,
@@ -216,6 +220,8 @@ def _lbfgs(
     added where the residual is largest between rounds, each round with a fresh history, as
     the loss has changed), else one round."""
     cfg = trainer.config
+    if cfg.optimizer == "ssbfgs":
+        return _ssbfgs(trainer, history, start, done, report, on_log)
     every = cfg.resample_lbfgs_every if cfg.resample else 0
     iters = 0
     while iters < cfg.lbfgs_steps:
@@ -293,6 +299,60 @@ def _lbfgs_round(
         if last:
             break
     return iters, ""
+
+
+def _objective(trainer: Trainer) -> Callable[[torch.Tensor], tuple[float, torch.Tensor]]:
+    """The loss and its gradient at a flat parameter vector (written into the network)."""
+    params = list(trainer.net.parameters())
+
+    def fun(x: torch.Tensor) -> tuple[float, torch.Tensor]:
+        with torch.no_grad():
+            torch.nn.utils.vector_to_parameters(x, params)
+        total, _, _ = trainer.loss(causal=False)
+        grads = torch.autograd.grad(total, params)
+        return float(total.detach()), torch.cat([g.reshape(-1) for g in grads])
+
+    return fun
+
+
+def _ssbfgs(trainer: Trainer, history: list, start: float, done: int, report, on_log):
+    """Dense self-scaled BFGS, one iteration at a time (the budget is checked between). With
+    resample, points are added every `resample_lbfgs_every` iterations; H is kept across them
+    (the loss moves a little, a fresh H would relearn the curvature from scratch)."""
+    cfg = trainer.config
+    params = list(trainer.net.parameters())
+    every = cfg.resample_lbfgs_every if cfg.resample else 0
+    fun = _objective(trainer)
+    opt = SelfScaledBFGS(fun, torch.nn.utils.parameters_to_vector(params))
+    warning = ""
+    while opt.iterations < cfg.lbfgs_steps and not report.over():
+        if not opt.step():
+            break
+        n = opt.iterations
+        if n % QN_LOG_EVERY == 0 or n == cfg.lbfgs_steps:
+            _log_at(trainer, opt.x, history, done + n, start, on_log)
+            report(done + n, f"SSBFGS iteration {done + n}")
+        if every and n % every == 0 and n < cfg.lbfgs_steps:
+            _set(params, opt.x)
+            trainer.resample()
+            opt.refresh()
+    if "non-finite" in opt.stopped:
+        warning = f"SSBFGS stopped at step {done + opt.iterations}: {opt.stopped}"
+    _set(params, opt.x)  # the last accepted (finite) point, not the line search's last trial
+    if not history or history[-1].step != done + opt.iterations:
+        _log_at(trainer, opt.x, history, done + opt.iterations, start, on_log)
+    return opt.iterations, warning
+
+
+def _set(params: list[torch.Tensor], x: torch.Tensor) -> None:
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(x, params)
+
+
+def _log_at(trainer: Trainer, x: torch.Tensor, history: list, step: int, start: float, on_log):
+    _set(list(trainer.net.parameters()), x)
+    total, _, shown = trainer.loss(causal=False)
+    _log(trainer, history, step, "lbfgs", start, shown, total.detach(), on_log)
 
 
 class _Reporter:
