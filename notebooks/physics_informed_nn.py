@@ -19,9 +19,9 @@ Requirements: torch (CPU or an NVIDIA GPU; the networks are small, under 100 MiB
 memory). Extras: gpulab[pinn] (torch, numpy, altair). NVIDIA PhysicsNeMo is not needed.
 Profiles: smoke trains the heat equation (3 x 20, 500 collocation points, 200 Adam steps and
 100 L-BFGS iterations, seconds on a CPU) and compares the switches at 3 s each; full starts
-from PinnConfig.for_profile("full"): Burgers with our best set-up (6 x 32, hard conditions,
-fp64 L-BFGS from the start with points added near the shock between rounds, 5,000 growing to
-at most 40,000) for 45 s, and the switches at 7 s each.
+from PinnConfig.for_profile("full"): Burgers with our best set-up (4 x 20, hard conditions,
+fp64 dense self-scaled BFGS from the start with points added near the shock every 300
+iterations, 5,000 growing to at most 40,000) for 45 s, and the switches at 7 s each.
 """
 
 import marimo

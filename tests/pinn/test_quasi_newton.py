@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gpulab.errors import UsageError
-from gpulab.workloads.pinn import PinnConfig, train
+from gpulab.workloads.pinn import PinnConfig, best, train
 from gpulab.workloads.pinn.quasi_newton import SelfScaledBFGS, minimise
 
 SMOKE = PinnConfig.for_profile("smoke")
@@ -106,3 +106,9 @@ def test_unknown_optimizer_is_named() -> None:
         replace(SMOKE, optimizer="adamw").validate()
     with pytest.raises(UsageError, match="choose lbfgs"):
         train(replace(SMOKE, optimizer="bfgs"))
+
+
+def test_best_uses_ssbfgs_and_is_valid() -> None:
+    config = best()
+    config.validate()
+    assert config.optimizer == "ssbfgs" and config.hard and config.dtype == "float64"

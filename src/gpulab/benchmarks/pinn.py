@@ -3,9 +3,10 @@
 Both train in the same process on the same device (the first CUDA GPU, else the CPU) for the
 same wall-time budget (`budget_s` in each config: 120 s each on full, 6 s on smoke), judged
 against the Cole–Hopf solution on Raissi's 256 x 100 grid. Raissi: 9 x 20 tanh, N_u = 100,
-N_f = 10,000, L-BFGS only (fp64, strong Wolfe). Ours (`gpulab.workloads.pinn.best`): 6 x 32
-tanh with hard initial/boundary conditions, fp64 L-BFGS from the start in rounds of 300
-iterations, 2,000 points added where the residual is largest after each (5,000 to 40,000).
+N_f = 10,000, torch's L-BFGS only (fp64, strong Wolfe). Ours (`gpulab.workloads.pinn.best`):
+4 x 20 tanh with hard initial/boundary conditions, fp64 dense self-scaled BFGS (strong Wolfe)
+from the start, 2,000 points added where the residual is largest every 300 iterations (5,000
+to 40,000).
 Lower is better, so ratio = Raissi's error / ours. On smoke both stop after seconds,
 far from converged, and no ratio is given. GPULAB_PINN_BUDGET_S overrides the budget.
 """

@@ -338,6 +338,8 @@ def _ssbfgs(trainer: Trainer, history: list, start: float, done: int, report, on
             opt.refresh()
     if "non-finite" in opt.stopped:
         warning = f"SSBFGS stopped at step {done + opt.iterations}: {opt.stopped}"
+    elif opt.stopped and not report.why:
+        report.why = f"SSBFGS stopped: {opt.stopped}"  # converged or stalled, said as such
     _set(params, opt.x)  # the last accepted (finite) point, not the line search's last trial
     if not history or history[-1].step != done + opt.iterations:
         _log_at(trainer, opt.x, history, done + opt.iterations, start, on_log)
