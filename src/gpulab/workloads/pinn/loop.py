@@ -306,8 +306,7 @@ def _objective(trainer: Trainer) -> Callable[[torch.Tensor], tuple[float, torch.
     params = list(trainer.net.parameters())
 
     def fun(x: torch.Tensor) -> tuple[float, torch.Tensor]:
-        with torch.no_grad():
-            torch.nn.utils.vector_to_parameters(x, params)
+        _set(params, x)
         total, _, _ = trainer.loss(causal=False)
         grads = torch.autograd.grad(total, params)
         return float(total.detach()), torch.cat([g.reshape(-1) for g in grads])
@@ -315,7 +314,9 @@ def _objective(trainer: Trainer) -> Callable[[torch.Tensor], tuple[float, torch.
     return fun
 
 
-def _ssbfgs(trainer: Trainer, history: list, start: float, done: int, report, on_log):
+def _ssbfgs(
+    trainer: Trainer, history: list, start: float, done: int, report, on_log
+) -> tuple[int, str]:
     """Dense self-scaled BFGS, one iteration at a time (the budget is checked between). With
     resample, points are added every `resample_lbfgs_every` iterations; H is kept across them
     (the loss moves a little, a fresh H would relearn the curvature from scratch)."""
@@ -336,7 +337,7 @@ def _ssbfgs(trainer: Trainer, history: list, start: float, done: int, report, on
             _set(params, opt.x)
             trainer.resample()
             opt.refresh()
-    if "non-finite" in opt.stopped:
+    if opt.diverged:
         warning = f"SSBFGS stopped at step {done + opt.iterations}: {opt.stopped}"
     elif opt.stopped and not report.why:
         report.why = f"SSBFGS stopped: {opt.stopped}"  # converged or stalled, said as such
@@ -351,7 +352,9 @@ def _set(params: list[torch.Tensor], x: torch.Tensor) -> None:
         torch.nn.utils.vector_to_parameters(x, params)
 
 
-def _log_at(trainer: Trainer, x: torch.Tensor, history: list, step: int, start: float, on_log):
+def _log_at(
+    trainer: Trainer, x: torch.Tensor, history: list, step: int, start: float, on_log
+) -> None:
     _set(list(trainer.net.parameters()), x)
     total, _, shown = trainer.loss(causal=False)
     _log(trainer, history, step, "lbfgs", start, shown, total.detach(), on_log)

@@ -35,9 +35,11 @@ class SelfScaledBFGS:
         self.first = True  # no curvature pair yet: H is the identity, the step is scaled
         self.iterations, self.evaluations, self.skipped = 0, 0, 0
         self.stopped = ""
+        self.diverged = False  # stopped on a non-finite loss (x, f, g: the last good point)
         self.f, self.g = self._eval(self.x)
         if not self._finite(self.f, self.g):
             self.stopped = f"the starting loss is not finite ({self.f})"
+            self.diverged = True
 
     def _eval(self, x: torch.Tensor) -> tuple[float, torch.Tensor]:
         self.evaluations += 1
@@ -56,6 +58,7 @@ class SelfScaledBFGS:
             self.f, self.g = f, g
         else:
             self.stopped = f"the loss went non-finite ({f}) after the objective changed"
+            self.diverged = True
 
     def step(self) -> bool:
         """One iteration: direction -H g, strong-Wolfe step, self-scaled update of H.
@@ -91,6 +94,7 @@ class SelfScaledBFGS:
             # a NaN met on the way and no finite decrease past it: stop where it was good
             seen = f_new if not finite else bad[0]
             self.stopped = f"the loss went non-finite ({seen}): the last good parameters are kept"
+            self.diverged = True
             return False
         if float(s.abs().max()) == 0.0 or f_new > self.f:
             self.stopped = "the line search found no decrease"
