@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gpulab.errors import UsageError
-from gpulab.workloads.pinn import PinnConfig, best, train
+from gpulab.workloads.pinn import PinnConfig, best, loop, train
 from gpulab.workloads.pinn.quasi_newton import SelfScaledBFGS, minimise
 
 SMOKE = PinnConfig.for_profile("smoke")
@@ -112,3 +112,35 @@ def test_best_uses_ssbfgs_and_is_valid() -> None:
     config = best()
     config.validate()
     assert config.optimizer == "ssbfgs" and config.hard and config.dtype == "float64"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"depth": 9}, {"fourier": True, "width": 7, "depth": 3}, {"width": 64, "depth": 2}],
+)
+def test_parameter_count_matches_the_network(changes: dict) -> None:
+    from gpulab.workloads.pinn.model import PinnNet
+    from gpulab.workloads.pinn.problems import problem_for
+
+    config = replace(best(), **changes)
+    net = PinnNet(config, problem_for(config), torch.Generator().manual_seed(0))
+    assert config.parameter_count() == sum(p.numel() for p in net.parameters())
+
+
+def test_a_network_too_large_for_a_dense_hessian_is_refused() -> None:
+    too_wide = replace(best(), width=128, depth=10)  # 150,000 weights: a 180 GB matrix
+    with pytest.raises(UsageError, match="dense .* inverse Hessian.*choose L-BFGS"):
+        too_wide.validate()
+    replace(too_wide, optimizer="lbfgs").validate()
+
+
+def test_memory_need_counts_the_dense_hessian() -> None:
+    n = best().parameter_count()
+    ssbfgs, lbfgs = loop.memory_need(best()), loop.memory_need(replace(best(), optimizer="lbfgs"))
+    assert ssbfgs - lbfgs == 3 * n * n * 8
+
+
+def test_ssbfgs_history_is_labelled_as_such() -> None:
+    result = train(replace(_pinn_config("ssbfgs"), lbfgs_steps=20))
+    assert {p.phase for p in result.history} <= {"ssbfgs"} and result.history
+    assert result.config.optimizer_label == "self-scaled BFGS"

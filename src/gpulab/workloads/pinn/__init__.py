@@ -11,6 +11,8 @@ from typing import Any
 
 from gpulab.workloads.pinn.config import (
     BURGERS_NU,
+    OPTIMIZER_LABELS,
+    OPTIMIZERS,
     PDE_LABELS,
     PDES,
     SWITCH_LABELS,
@@ -41,6 +43,8 @@ _LAZY = {
 
 __all__ = [
     "BURGERS_NU",
+    "OPTIMIZERS",
+    "OPTIMIZER_LABELS",
     "PDES",
     "PDE_LABELS",
     "SWITCHES",

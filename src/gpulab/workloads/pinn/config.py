@@ -24,6 +24,10 @@ BURGERS_NU = 0.01 / math.pi
 DTYPES = ("float64", "float32")
 # the second-order phase: torch's L-BFGS, or our dense self-scaled BFGS (quasi_newton.py)
 OPTIMIZERS = ("lbfgs", "ssbfgs")
+OPTIMIZER_LABELS = {"lbfgs": "L-BFGS", "ssbfgs": "self-scaled BFGS"}
+# the dense inverse Hessian is n x n fp64: 20,000 parameters keep it at 3.2 GB and an update at
+# 4e8 flops; beyond that a limited-memory method is the right tool
+SSBFGS_MAX_PARAMETERS = 20_000
 SWITCHES = ("hard", "fourier", "balance", "causal", "resample")
 SWITCH_LABELS = {
     "hard": "hard initial/boundary conditions",
@@ -102,6 +106,13 @@ class PinnConfig:
                 f"optimizer {self.optimizer!r}: choose lbfgs (torch's L-BFGS) or ssbfgs "
                 "(dense self-scaled BFGS)"
             )
+        if self.optimizer == "ssbfgs" and self.parameter_count() > SSBFGS_MAX_PARAMETERS:
+            n = self.parameter_count()
+            raise UsageError(
+                f"self-scaled BFGS keeps a dense {n:,} x {n:,} inverse Hessian "
+                f"({n * n * 8 / 1e9:.1f} GB): at most {SSBFGS_MAX_PARAMETERS:,} parameters; "
+                "narrow the network or choose L-BFGS"
+            )
         if self.dtype not in DTYPES:
             raise UsageError(f"dtype {self.dtype!r}: choose float64 or float32")
         if not self.lr > 0:
@@ -111,6 +122,16 @@ class PinnConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def parameter_count(self) -> int:
+        """Weights and biases of the network `model.PinnNet` builds from this config."""
+        sizes = [2 + (2 * self.fourier_features if self.fourier else 0)]
+        sizes += [self.width] * self.depth + [1]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+
+    @property
+    def optimizer_label(self) -> str:
+        return OPTIMIZER_LABELS.get(self.optimizer, self.optimizer)
 
     def switches(self) -> tuple[str, ...]:
         return tuple(s for s in SWITCHES if getattr(self, s))

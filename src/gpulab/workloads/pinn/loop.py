@@ -90,15 +90,30 @@ def _check_memory(config: PinnConfig, device: torch.device) -> None:
     from gpulab import memory_budget
 
     free, _ = memory_budget.free_and_total(device)
+    points = _peak_points(config)
+    need = memory_need(config)
+    if need > free:
+        raise UsageError(
+            f"{points:,} collocation points at {config.depth} x {config.width} with "
+            f"{config.optimizer_label} need about {need / 2**30:.1f} GiB of GPU memory and "
+            f"{free / 2**30:.1f} GiB are free: lower n_f or the network's size"
+        )
+
+
+def memory_need(config: PinnConfig) -> int:
+    """Bytes a run holds at its peak: the autograd graph over the largest collocation set and,
+    for self-scaled BFGS, the dense inverse Hessian with the update's two n x n temporaries."""
+    graph = _peak_points(config) * config.width * config.depth * BYTES_PER_ACTIVATION * 3
+    n = config.parameter_count()
+    return graph + (3 * n * n * 8 if config.optimizer == "ssbfgs" else 0)
+
+
+def _peak_points(config: PinnConfig) -> int:
+    """The collocation set's size after the last resampling round."""
     points = config.n_f + (_rounds(config) * config.resample_add if config.resample else 0)
     if config.resample and config.resample_max:
         points = min(points, max(config.n_f, config.resample_max))
-    need = points * config.width * config.depth * BYTES_PER_ACTIVATION * 3
-    if need > free:
-        raise UsageError(
-            f"{points:,} collocation points at {config.depth} x {config.width} need about "
-            f"{need / 2**30:.1f} GiB of GPU memory and {free / 2**30:.1f} GiB are free: lower n_f"
-        )
+    return points
 
 
 def _rounds(config: PinnConfig) -> int:
@@ -357,7 +372,7 @@ def _log_at(
 ) -> None:
     _set(list(trainer.net.parameters()), x)
     total, _, shown = trainer.loss(causal=False)
-    _log(trainer, history, step, "lbfgs", start, shown, total.detach(), on_log)
+    _log(trainer, history, step, "ssbfgs", start, shown, total.detach(), on_log)
 
 
 class _Reporter:
