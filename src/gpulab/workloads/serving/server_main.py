@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gpulab.workloads.serving import models
+from gpulab.workloads.serving.collector import freeze_setup_objects
 from gpulab.workloads.serving.spec import NOBATCH_SUFFIX, ServerSpec
 
 
@@ -95,7 +96,8 @@ def main(path: str) -> None:
             _bind(triton, spec, name)
         _bind_faulty(triton, spec)
         signal.signal(signal.SIGTERM, lambda *_: triton.stop())
-        print("gpulab-serving: models bound, serving", flush=True)
+        frozen = freeze_setup_objects()
+        print(f"gpulab-serving: models bound, {frozen} objects frozen, serving", flush=True)
         triton.serve()
 
 
