@@ -3,16 +3,26 @@
 Level l has resolution N_l = floor(N_min * b^l), b = exp((ln N_max - ln N_min) / (L - 1)). A
 point's 8 surrounding grid corners index the level's table directly where (N_l + 1)^3 fits in
 it, else through the spatial hash (x * 1) xor (y * 2654435761) xor (z * 805459861) mod T; the
-corner features are blended trilinearly and the L levels concatenated. Autograd gives the
-backward (a scatter-add into the table), so the same code trains and is tested.
+corner features are blended trilinearly and the L levels concatenated.
+
+Three implementations, chosen by `HashGrid(backend=...)`: "reference" (a loop over levels, with
+autograd's advanced-indexing backward: a sort-based index_put_ on CUDA, slow for millions of
+rows), "index_add" (all levels at once; a custom backward that scatters with the atomic
+`index_add_`) and "triton" (`hashgrid_triton`: one fused kernel each way). "auto" takes triton
+on a CUDA device where it imports, else index_add. All three give the same values and table
+gradients (tests/nerf/test_hashgrid*.py).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 
 import torch
 from torch import nn
+
+from .config import ENCODINGS
 
 PRIMES = (1, 2654435761, 805459861)
 
@@ -37,6 +47,52 @@ def corner_index(corners: torch.Tensor, resolution: int, table_size: int) -> tor
 
 
 _OFFSETS = torch.tensor([[(c >> 0) & 1, (c >> 1) & 1, (c >> 2) & 1] for c in range(8)])
+BACKENDS = ENCODINGS
+
+
+@functools.cache
+def _triton_imports() -> bool:
+    try:
+        from . import hashgrid_triton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def triton_usable(device: torch.device) -> bool:
+    """Whether the fused kernels run on `device`: CUDA (or Triton's CPU interpreter, with
+    TRITON_INTERPRET=1) and triton importable."""
+    if device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
+        return False
+    return _triton_imports()
+
+
+class _GatherBlend(torch.autograd.Function):
+    """sum_c w[..., c] * flat[rows[..., c]]: [N, L, 8] rows and weights -> [N, L, F].
+
+    Autograd's backward of `flat[rows]` is index_put_ with accumulate (sorts the rows on
+    CUDA); this one adds every corner's share with `index_add_` (atomic adds, no sort)."""
+
+    @staticmethod
+    def forward(ctx, flat, rows, weights):  # noqa: ANN001, ANN205
+        gathered = flat[rows]  # [N, L, 8, F]
+        ctx.save_for_backward(rows, weights, gathered if weights.requires_grad else None)
+        ctx.rows_total = flat.shape[0]
+        return (gathered * weights[..., None].to(gathered.dtype)).sum(-2)
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        rows, weights, gathered = ctx.saved_tensors
+        grad_flat = grad_weights = None
+        if ctx.needs_input_grad[0]:
+            share = grad[..., None, :] * weights[..., None].to(grad.dtype)  # [N, L, 8, F]
+            grad_flat = torch.zeros(
+                ctx.rows_total, grad.shape[-1], device=grad.device, dtype=grad.dtype
+            )
+            grad_flat.index_add_(0, rows.reshape(-1), share.reshape(-1, grad.shape[-1]))
+        if ctx.needs_input_grad[2]:
+            grad_weights = (gathered * grad[..., None, :]).sum(-1).to(weights.dtype)
+        return grad_flat, None, grad_weights
 
 
 class HashGrid(nn.Module):
@@ -49,18 +105,86 @@ class HashGrid(nn.Module):
         log2_table: int = 19,
         base: int = 16,
         finest: int = 2048,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         self.levels, self.features, self.table_size = levels, features, 2**log2_table
         self.resolutions = level_resolutions(levels, base, finest)
+        self.backend = backend
         table = torch.empty(levels, self.table_size, features).uniform_(-1e-4, 1e-4)
         self.table = nn.Parameter(table)
+        res = torch.tensor(self.resolutions)
+        side = res + 1
+        # per level: N_l, side, side^2 (dense strides) and whether it indexes densely
+        self.register_buffer("_res", res.to(torch.int32), persistent=False)
+        self.register_buffer(
+            "_strides",
+            torch.stack([torch.ones_like(side), side, side * side], -1),
+            persistent=False,
+        )
+        self.register_buffer("_dense", side**3 <= self.table_size, persistent=False)
+        self.register_buffer("_dense_i32", self._dense.to(torch.int32), persistent=False)
+        self.register_buffer(
+            "_level_base", torch.arange(levels) * self.table_size, persistent=False
+        )
+        self.register_buffer("_primes", torch.tensor(PRIMES), persistent=False)
 
     @property
     def out_features(self) -> int:
         return self.levels * self.features
 
+    def resolved_backend(self, x: torch.Tensor) -> str:
+        """The implementation `forward` uses for `x`: "auto" is triton on a CUDA device where
+        it imports and the inputs need no gradient (its kernels give the table's alone), else
+        index_add; it never picks Triton's slow CPU interpreter, which "triton" may ask for."""
+        if self.backend in ("reference", "index_add"):
+            return self.backend
+        if self.backend == "auto":
+            fused = x.device.type == "cuda" and triton_usable(x.device) and not x.requires_grad
+            return "triton" if fused else "index_add"
+        if not triton_usable(x.device) or x.requires_grad:
+            raise RuntimeError(
+                "backend 'triton' needs triton on a CUDA device (or TRITON_INTERPRET=1) and "
+                "inputs without requires_grad"
+            )
+        return "triton"
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        backend = self.resolved_backend(x)
+        if backend == "triton":
+            from .hashgrid_triton import hash_encode
+
+            return hash_encode(x, self.table, self._res, self._dense_i32)
+        if backend == "index_add":
+            return self._forward_index_add(x)
+        return self._forward_reference(x)
+
+    def _forward_index_add(self, x: torch.Tensor) -> torch.Tensor:
+        """All levels at once: per axis the two corner coordinates' strides (dense) or hash
+        terms, combined into the 8 rows by sum or xor; then `_GatherBlend`."""
+        res = self._res.to(x.dtype)  # [L]
+        scaled = x[:, None, :] * res[:, None]  # [N, L, 3]
+        base = torch.minimum(scaled.floor().clamp(min=0), (res - 1)[:, None]).long()
+        frac = scaled - base
+        axis = torch.stack([base, base + 1], -1)  # [N, L, 3, 2]: each axis' two coordinates
+        dense_terms = axis * self._strides[:, :, None]
+        hash_terms = axis * self._primes[:, None]
+        w_axis = torch.stack([1 - frac, frac], -1)  # [N, L, 3, 2]
+        o = _OFFSETS.to(x.device)
+        dx, dy, dz = (dense_terms[:, :, a, o[:, a]] for a in range(3))  # [N, L, 8] each
+        hx, hy, hz = (hash_terms[:, :, a, o[:, a]] for a in range(3))
+        dense_rows = dx + dy + dz
+        hashed_rows = (hx ^ hy ^ hz) % self.table_size
+        rows = torch.where(self._dense[:, None], dense_rows, hashed_rows)
+        rows = rows + self._level_base[:, None]
+        weights = w_axis[:, :, 0, o[:, 0]] * w_axis[:, :, 1, o[:, 1]] * w_axis[:, :, 2, o[:, 2]]
+        flat = self.table.reshape(-1, self.features)
+        return _GatherBlend.apply(flat, rows, weights).reshape(x.shape[0], -1)
+
+    def _forward_reference(self, x: torch.Tensor) -> torch.Tensor:
+        """One level at a time, autograd's backward: the original implementation."""
         offsets = _OFFSETS.to(x.device)
         flat = self.table.reshape(-1, self.features)
         out = []

@@ -44,6 +44,7 @@ class Ours:
             config.log2_table,
             config.base_resolution,
             config.max_resolution,
+            backend=config.encoding,
         )
         self.field = HashField(grid, bound).to(self.device)
         self.optim = torch.optim.Adam(
