@@ -75,7 +75,7 @@ class _GatherBlend(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, flat, rows, weights):  # noqa: ANN001, ANN205
-        gathered = flat[rows]  # [N, L, 8, F]
+        gathered = flat.index_select(0, rows.reshape(-1)).reshape(*rows.shape, flat.shape[1])
         ctx.save_for_backward(rows, weights, gathered if weights.requires_grad else None)
         ctx.rows_total = flat.shape[0]
         return (gathered * weights[..., None].to(gathered.dtype)).sum(-2)
@@ -162,24 +162,33 @@ class HashGrid(nn.Module):
         return self._forward_reference(x)
 
     def _forward_index_add(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels at once: per axis the two corner coordinates' strides (dense) or hash
-        terms, combined into the 8 rows by sum or xor; then `_GatherBlend`."""
+        """All levels at once: per axis the two corner coordinates' dense strides and hash
+        terms, broadcast into the 2 x 2 x 2 corners (sum: dense row; xor: hash), then
+        `_GatherBlend`. Corner c = 4 k + 2 j + i, as `_OFFSETS` orders them."""
         res = self._res.to(x.dtype)  # [L]
         scaled = x[:, None, :] * res[:, None]  # [N, L, 3]
         base = torch.minimum(scaled.floor().clamp(min=0), (res - 1)[:, None]).long()
         frac = scaled - base
         axis = torch.stack([base, base + 1], -1)  # [N, L, 3, 2]: each axis' two coordinates
-        dense_terms = axis * self._strides[:, :, None]
-        hash_terms = axis * self._primes[:, None]
+        dense = axis * self._strides[:, :, None]
+        hashed = axis * self._primes[:, None]
+
+        def corners(t: torch.Tensor, op) -> torch.Tensor:  # noqa: ANN001 - [N, L, 3, 2] -> [N, L, 8]
+            cx, cy, cz = (
+                t[:, :, 0, None, None, :],
+                t[:, :, 1, None, :, None],
+                t[:, :, 2, :, None, None],
+            )
+            return op(op(cx, cy), cz).reshape(t.shape[0], t.shape[1], 8)
+
         w_axis = torch.stack([1 - frac, frac], -1)  # [N, L, 3, 2]
-        o = _OFFSETS.to(x.device)
-        dx, dy, dz = (dense_terms[:, :, a, o[:, a]] for a in range(3))  # [N, L, 8] each
-        hx, hy, hz = (hash_terms[:, :, a, o[:, a]] for a in range(3))
-        dense_rows = dx + dy + dz
-        hashed_rows = (hx ^ hy ^ hz) % self.table_size
-        rows = torch.where(self._dense[:, None], dense_rows, hashed_rows)
+        weights = corners(w_axis, torch.mul)
+        rows = torch.where(
+            self._dense[:, None],
+            corners(dense, torch.add),
+            corners(hashed, torch.bitwise_xor) & (self.table_size - 1),  # % T: T = 2^k
+        )
         rows = rows + self._level_base[:, None]
-        weights = w_axis[:, :, 0, o[:, 0]] * w_axis[:, :, 1, o[:, 1]] * w_axis[:, :, 2, o[:, 2]]
         flat = self.table.reshape(-1, self.features)
         return _GatherBlend.apply(flat, rows, weights).reshape(x.shape[0], -1)
 

@@ -25,12 +25,6 @@ def _autocast(device: torch.device):  # noqa: ANN202 - bf16 matmuls on a GPU, fp
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
-def _scatter(keep: torch.Tensor, values: torch.Tensor, shape: tuple) -> torch.Tensor:
-    """A zero tensor of `shape` with `values` at the True cells of `keep` (differentiable)."""
-    out = torch.zeros(shape, dtype=values.dtype, device=values.device)
-    return out.index_put(tuple(keep.nonzero().T), values)
-
-
 class Ours:
     """Hash-grid field + occupancy grid, Adam (lr 1e-2, eps 1e-15)."""
 
@@ -56,13 +50,21 @@ class Ours:
         self.batch_rays, self.steps, self.evaluated = config.batch_rays, 0, [0, 0]
 
     def _fields(self, points, dirs, keep):  # noqa: ANN001, ANN202
-        shape = keep.shape
-        if not bool(keep.any()):
-            zeros = torch.zeros(shape, device=self.device)
-            return zeros, torch.zeros(*shape, 3, device=self.device)
+        """Density and colour [R, S] / [R, S, 3] of samples `points` [R, S, 3] on rays of
+        directions `dirs` [R, 3], evaluated only where `keep`; zero elsewhere. One host sync
+        (how many samples are kept), not one per mask use: the flat indices serve the gathers
+        and the (differentiable) scatter back."""
+        shape, samples = keep.shape, keep.shape[1]
+        idx = keep.reshape(-1).nonzero().squeeze(1)
+        sigma = torch.zeros(keep.numel(), device=self.device)
+        rgb = torch.zeros(keep.numel(), 3, device=self.device)
+        if idx.numel() == 0:
+            return sigma.reshape(shape), rgb.reshape(*shape, 3)
         with _autocast(self.device):
-            sigma, rgb = self.field(points[keep], dirs[keep])
-        return _scatter(keep, sigma, shape), _scatter(keep, rgb, (*shape, 3))
+            s, c = self.field(points.reshape(-1, 3)[idx], dirs[idx // samples])
+        sigma = sigma.index_put((idx,), s.float())
+        rgb = rgb.index_put((idx,), c.float())
+        return sigma.reshape(shape), rgb.reshape(*shape, 3)
 
     def _march(self, origins, dirs, jitter: bool):  # noqa: ANN001, ANN202
         near, far = ray_box(origins, dirs, self.bound)
@@ -73,7 +75,7 @@ class Ours:
 
     def step(self, origins, dirs, target) -> float:  # noqa: ANN001
         t, far, points, keep = self._march(origins, dirs, jitter=True)
-        sigma, rgb = self._fields(points, dirs[:, None].expand_as(points), keep)
+        sigma, rgb = self._fields(points, dirs, keep)
         colour, _, _ = composite(sigma, rgb, t, deltas(t, far), self.background)
         loss = torch.nn.functional.mse_loss(colour, target)
         self.optim.zero_grad(set_to_none=True)
@@ -107,9 +109,7 @@ class Ours:
             live = keep[:, part] & (alive > EARLY_STOP_T)[:, None]
             self.evaluated[0] += int(live.sum())
             self.evaluated[1] += live.numel()
-            sigma, rgb = self._fields(
-                points[:, part], dirs[:, None].expand_as(points)[:, part], live
-            )
+            sigma, rgb = self._fields(points[:, part], dirs, live)
             c, _, w = composite(
                 sigma, rgb, t[:, part], delta[:, part], torch.zeros(3, device=self.device)
             )
