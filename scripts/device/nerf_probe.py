@@ -1,0 +1,239 @@
+"""Ours' training speed on the GPU, per hash-encoding path and ray batch (issue 16).
+
+    python scripts/device/nerf_probe.py [--tiny] [--budget S] [--variants enc:rays[:lr],...]
+
+First one forward + backward of the encoding alone (the full 16-level, 2^19 grid; 2^18 points)
+for each path: reference (the level loop, autograd's sort-based index_put_ backward),
+index_add (all levels at once, atomic index_add_ backward) and triton (fused kernels). Then
+ours trains on the procedural full-size scene (100 + 20 views of 400²) for `budget` seconds
+(default 15) per variant and prints one line each: path, rays a step, lr, steps/s, rays/s and
+the bench's held-out PSNR probe (`subset_psnr` on the same 65,536 fixed held-out pixels) at
+budget/3, 2 budget/3 and budget (5, 10, 15 s). Training goes through `training.train`, the
+bench's loop (clock paused while measuring). The default variants fit in <= 150 s on an H200;
+a variant that would start past `--deadline` seconds is skipped and says so. Writes
+$OUT/nerf-probe.json (OUT defaults to the current folder).
+
+`--tiny`: the smoke scene (32² views) on whatever device there is, 2 s budgets, small batches,
+a small grid: a check that the probe runs, not a measurement. Triton runs on a CUDA device, or
+on the CPU under TRITON_INTERPRET=1 (set before start; slow); elsewhere its variants are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gpulab.repro import seed_everything
+from gpulab.workloads.nerf import NerfConfig
+from gpulab.workloads.nerf import data as scenes
+from gpulab.workloads.nerf.hashgrid import HashGrid, triton_usable
+from gpulab.workloads.nerf.methods import Ours
+from gpulab.workloads.nerf.suite import _probe
+from gpulab.workloads.nerf.training import Budget, train
+
+FULL_VARIANTS = "reference:4096,index_add:4096,triton:4096,triton:16384,triton:65536"
+TINY_VARIANTS = "reference:256,index_add:256,triton:256,index_add:1024"
+
+
+def sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def runnable(encoding: str, device: str) -> str:
+    """'' where `encoding` can run on `device`, else why not."""
+    if encoding != "triton" or triton_usable(torch.device(device)):
+        return ""
+    return "triton needs a CUDA device (or TRITON_INTERPRET=1 on the CPU) and triton installed"
+
+
+def time_encoding(
+    config: NerfConfig, encoding: str, points: int, device: str, repeats: int = 10
+) -> dict[str, Any]:
+    """Median seconds of one forward + backward of the encoding alone (3 warm-up)."""
+    why = runnable(encoding, device)
+    if why:
+        return {"encoding": encoding, "skipped": why}
+    grid = HashGrid(
+        config.levels,
+        config.features,
+        config.log2_table,
+        config.base_resolution,
+        config.max_resolution,
+        backend=encoding,
+    ).to(device)
+    gen = torch.Generator(device=device).manual_seed(0)
+    x = torch.rand(points, 3, device=device, generator=gen)
+    grad = torch.randn(points, grid.out_features, device=device, generator=gen)
+    times = []
+    for i in range(3 + repeats):
+        grid.table.grad = None
+        sync()
+        start = time.perf_counter()
+        grid(x).backward(grad)
+        sync()
+        if i >= 3:
+            times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {
+        "encoding": encoding,
+        "points": points,
+        "fwd_bwd_ms": 1e3 * median,
+        "points_per_s": points / median,
+    }
+
+
+def parse_variants(text: str, base_lr: float) -> list[tuple[str, int, float]]:
+    """'enc:rays[:lr]' comma-separated -> (encoding, rays, lr); lr 'sqrt' scales the config's
+    lr by sqrt(rays / 4096), a number is used as given, none keeps the config's."""
+    out = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        encoding, rays = parts[0], int(parts[1])
+        lr = base_lr
+        if len(parts) > 2:
+            lr = base_lr * (rays / 4096) ** 0.5 if parts[2] == "sqrt" else float(parts[2])
+        out.append((encoding, rays, lr))
+    return out
+
+
+def psnr_at(points: list[dict[str, float]], mark: float) -> dict[str, float] | None:
+    """The first curve point at or after `mark` training seconds (the loop measures there)."""
+    after = [p for p in points if p["seconds"] >= mark - 1e-9]
+    return after[0] if after else (points[-1] if points else None)
+
+
+def train_variant(config, data, rays, probe, encoding, batch, lr, budget, device):  # noqa: ANN001, ANN201, PLR0913
+    """Train a fresh ours for `budget` s; its speed and held-out PSNR at the three marks."""
+    config = replace(config, encoding=encoding, batch_rays=batch, lr=lr)
+    seed_everything(config.seed)
+    method = Ours(config, data.bound, data.background, device)
+    step_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    curve = train(
+        method,
+        rays,
+        probe,
+        Budget(budget, 10**9, budget / 3),
+        lambda curve: None,
+        step_gen,
+    )
+    marks = [budget / 3, 2 * budget / 3, budget]
+    at = [psnr_at(curve.points, m) for m in marks]
+    steps_per_s = curve.steps / max(curve.seconds, 1e-9)
+    return {
+        "encoding": encoding,
+        "batch_rays": batch,
+        "lr": lr,
+        "steps": curve.steps,
+        "seconds": curve.seconds,
+        "steps_per_s": steps_per_s,
+        "rays_per_s": steps_per_s * batch,
+        "psnr_marks_s": marks,
+        "psnr": [p["psnr"] if p else None for p in at],
+        "psnr_measured_at_s": [p["seconds"] if p else None for p in at],
+        "points": curve.points,
+        "occupied_fraction": method.occupied_fraction(),
+        "peak_mib": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--budget", type=float, default=None, help="training seconds a variant")
+    parser.add_argument("--variants", default=None, help=f"default: {FULL_VARIANTS}")
+    parser.add_argument("--deadline", type=float, default=140.0, help="start no variant after")
+    parser.add_argument("--points", type=int, default=None, help="encoding timing points")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.tiny:
+        config = replace(NerfConfig.for_profile("smoke"), ours_max_steps=10**9, eval_pixels=256)
+        budget, variants, points, repeats = 2.0, TINY_VARIANTS, 1 << 12, 3
+    else:
+        config, budget, variants, points, repeats = NerfConfig(), 15.0, FULL_VARIANTS, 1 << 18, 10
+    budget = args.budget or budget
+    points = args.points or points
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none (CPU)"
+    triton_version = None
+    if triton_usable(torch.device(device)):
+        import triton
+
+        triton_version = triton.__version__
+    print(f"torch {torch.__version__}, triton {triton_version}, GPU {gpu}", flush=True)
+    report: dict[str, Any] = {
+        "device": gpu,
+        "torch": torch.__version__,
+        "triton": triton_version,
+        "tiny": args.tiny,
+        "budget_s": budget,
+        "config": config.to_dict(),
+        "encoding_timings": [],
+        "variants": [],
+    }
+
+    for encoding in ("reference", "index_add", "triton"):
+        interpreted = encoding == "triton" and device == "cpu"  # Triton's interpreter: slow
+        n = min(points, 256) if interpreted else points
+        row = time_encoding(config, encoding, n, device, 1 if interpreted else repeats)
+        report["encoding_timings"].append(row)
+        if "skipped" in row:
+            print(f"encode {encoding:10} skipped: {row['skipped']}", flush=True)
+        else:
+            print(
+                f"encode {encoding:10} {row['points']} points fwd+bwd {row['fwd_bwd_ms']:8.2f} ms "
+                f"({row['points_per_s'] / 1e6:7.1f} M points/s)",
+                flush=True,
+            )
+
+    t0 = time.perf_counter()
+    seed_everything(config.seed)
+    data = scenes.load(config, device)
+    rays = data.training_rays()
+    probe = _probe(data, config.eval_pixels, torch.Generator().manual_seed(config.seed))
+    sync()
+    report["scene_s"] = time.perf_counter() - t0
+    print(f"scene {data.name}: {rays[0].shape[0]:,} training rays in {report['scene_s']:.1f} s")
+
+    for encoding, batch, lr in parse_variants(args.variants or variants, config.lr):
+        why = runnable(encoding, device)
+        elapsed = time.perf_counter() - started
+        if not why and elapsed + budget > args.deadline:
+            why = f"deadline: {elapsed:.0f} s elapsed + {budget:g} s > {args.deadline:g} s"
+        if why:
+            report["variants"].append({"encoding": encoding, "batch_rays": batch, "skipped": why})
+            print(f"train {encoding:10} {batch:6d} rays skipped: {why}", flush=True)
+            continue
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        row = train_variant(config, data, rays, probe, encoding, batch, lr, budget, device)
+        report["variants"].append(row)
+        marks = "  ".join(
+            f"{m:.3g}s {p:6.2f} dB" if p is not None else f"{m:.3g}s -"
+            for m, p in zip(row["psnr_marks_s"], row["psnr"], strict=True)
+        )
+        print(
+            f"train {encoding:10} {batch:6d} rays lr {lr:.3g}  {row['steps_per_s']:7.1f} steps/s  "
+            f"{row['rays_per_s'] / 1e3:8.1f} k rays/s  PSNR {marks}  "
+            f"occupied {row['occupied_fraction']:.3f}",
+            flush=True,
+        )
+
+    report["seconds"] = time.perf_counter() - started
+    out = Path(os.environ.get("OUT", ".")) / "nerf-probe.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {out} ({report['seconds']:.1f} s in all)", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
