@@ -222,29 +222,57 @@ _SH = (
 )
 
 
-def spherical_harmonics(d: torch.Tensor) -> torch.Tensor:
-    """Real spherical harmonics up to degree 3 of unit directions [N, 3]: [N, 16]."""
-    x, y, z = d.unbind(-1)
-    xx, yy, zz = x * x, y * y, z * z
+def _sh_terms() -> tuple[list[list[float]], list[float]]:
+    """The degree-3 real SH as a linear map of monomials: coefficients [39, 16] over
+    [x, y, z, d_i d_j (9), d_i d_j d_k (27)] (x, y, z = 0, 1, 2; row-major) and a bias [16]."""
     c = _SH
-    return torch.stack(
-        [
-            torch.full_like(x, c[0]),
-            -c[1] * y,
-            c[1] * z,
-            -c[1] * x,
-            c[2] * x * y,
-            -c[2] * y * z,
-            c[3] * (3 * zz - 1),
-            -c[2] * x * z,
-            c[4] * (xx - yy),
-            -c[5] * y * (3 * xx - yy),
-            c[6] * x * y * z,
-            -c[7] * y * (5 * zz - 1),
-            c[8] * z * (5 * zz - 3),
-            -c[7] * x * (5 * zz - 1),
-            c[9] * z * (xx - yy),
-            -c[5] * x * (xx - 3 * yy),
-        ],
-        dim=-1,
-    )
+    m = [[0.0] * 16 for _ in range(39)]
+    bias = [0.0] * 16
+
+    def lin(i: int) -> int:
+        return i
+
+    def quad(i: int, j: int) -> int:
+        return 3 + 3 * i + j
+
+    def cube(i: int, j: int, k: int) -> int:
+        return 12 + 9 * i + 3 * j + k
+
+    x, y, z = 0, 1, 2
+    bias[0] = c[0]
+    m[lin(y)][1], m[lin(z)][2], m[lin(x)][3] = -c[1], c[1], -c[1]
+    m[quad(x, y)][4], m[quad(y, z)][5] = c[2], -c[2]
+    m[quad(z, z)][6], bias[6] = 3 * c[3], -c[3]
+    m[quad(x, z)][7] = -c[2]
+    m[quad(x, x)][8], m[quad(y, y)][8] = c[4], -c[4]
+    m[cube(x, x, y)][9], m[cube(y, y, y)][9] = -3 * c[5], c[5]
+    m[cube(x, y, z)][10] = c[6]
+    m[cube(y, z, z)][11], m[lin(y)][11] = -5 * c[7], c[7]
+    m[cube(z, z, z)][12], m[lin(z)][12] = 5 * c[8], -3 * c[8]
+    m[cube(x, z, z)][13], m[lin(x)][13] = -5 * c[7], c[7]
+    m[cube(x, x, z)][14], m[cube(y, y, z)][14] = c[9], -c[9]
+    m[cube(x, x, x)][15], m[cube(x, y, y)][15] = -c[5], 3 * c[5]
+    return m, bias
+
+
+_SH_MATRIX: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def spherical_harmonics(d: torch.Tensor) -> torch.Tensor:
+    """Real spherical harmonics up to degree 3 of unit directions [N, 3]: [N, 16].
+
+    One matmul over the monomials up to degree 3 (five kernels, not the ~35 of writing each
+    term out: a training step is launch-bound), in d's precision even under autocast."""
+    key = (d.device, d.dtype)
+    if key not in _SH_MATRIX:
+        m, bias = _sh_terms()
+        _SH_MATRIX[key] = (
+            torch.tensor(m, dtype=d.dtype, device=d.device),
+            torch.tensor(bias, dtype=d.dtype, device=d.device),
+        )
+    m, bias = _SH_MATRIX[key]
+    with torch.autocast(d.device.type, enabled=False):
+        quad = d[:, :, None] * d[:, None, :]  # [N, 3, 3]
+        cube = quad[:, :, :, None] * d[:, None, None, :]  # [N, 3, 3, 3]
+        monomials = torch.cat([d, quad.flatten(1), cube.flatten(1)], -1)
+        return torch.addmm(bias, monomials, m)
