@@ -41,8 +41,13 @@ class Ours:
             backend=config.encoding,
         )
         self.field = HashField(grid, bound).to(self.device)
+        # fused on a GPU: one kernel for all parameters, its step counters on the device
         self.optim = torch.optim.Adam(
-            self.field.parameters(), lr=config.lr, betas=(0.9, 0.99), eps=1e-15
+            self.field.parameters(),
+            lr=config.lr,
+            betas=(0.9, 0.99),
+            eps=1e-15,
+            fused=self.device.type == "cuda",
         )
         self.grid = OccupancyGrid(config.occupancy_resolution, bound, self.device)
         self.background = torch.tensor(background, device=self.device)
