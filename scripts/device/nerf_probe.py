@@ -92,6 +92,58 @@ def time_encoding(
     }
 
 
+def profile_steps(config, data, rays, encoding, batch, device, steps: int = 5):  # noqa: ANN001, ANN201, PLR0913
+    """One profiled stretch of `steps` training steps after 20 warm ones: kernels launched,
+    device-busy and wall milliseconds a step, and host-side waits (a launch-bound step shows
+    device time well under wall time)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    config = replace(config, encoding=encoding, batch_rays=batch)
+    seed_everything(config.seed)
+    method = Ours(config, data.bound, data.background, device)
+    gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    origins, dirs, colours = rays
+
+    def step() -> None:
+        idx = torch.randint(0, origins.shape[0], (batch,), generator=gen, device=device)
+        method.step(origins[idx], dirs[idx], colours[idx])
+
+    for _ in range(20):
+        step()
+    method.steps = 1  # no occupancy update inside the profiled steps (it runs every 16th)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    sync()
+    start = time.perf_counter()
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        sync()
+    wall = (time.perf_counter() - start) / steps
+    events = prof.key_averages()
+    kernels = sum(e.count for e in events if e.device_type.name == "CUDA")
+    device_us = sum(e.self_device_time_total for e in events if e.device_type.name == "CUDA")
+    waits = {
+        e.key: e.count
+        for e in events
+        if e.key
+        in ("cudaStreamSynchronize", "cudaDeviceSynchronize", "aten::nonzero", "aten::item")
+    }
+    return {
+        "encoding": encoding,
+        "batch_rays": batch,
+        "wall_ms_per_step": 1e3 * wall,
+        "kernels_per_step": kernels / steps if device == "cuda" else None,
+        "device_ms_per_step": device_us / 1e3 / steps if device == "cuda" else None,
+        "host_waits_per_step": {k: v / steps for k, v in waits.items()},
+        "top_ops": [
+            (e.key, round(e.self_device_time_total / 1e3 / steps, 3), e.count // steps)
+            for e in sorted(events, key=lambda e: -e.self_device_time_total)[:12]
+        ]
+        if device == "cuda"
+        else [],
+    }
+
+
 def parse_variants(text: str, base_lr: float) -> list[tuple[str, int, float]]:
     """'enc:rays[:lr]' comma-separated -> (encoding, rays, lr); lr 'sqrt' scales the config's
     lr by sqrt(rays / 4096), a number is used as given, none keeps the config's."""
@@ -184,7 +236,10 @@ def main() -> None:
     for encoding in ("reference", "index_add", "triton"):
         interpreted = encoding == "triton" and device == "cpu"  # Triton's interpreter: slow
         n = min(points, 256) if interpreted else points
-        row = time_encoding(config, encoding, n, device, 1 if interpreted else repeats)
+        try:
+            row = time_encoding(config, encoding, n, device, 1 if interpreted else repeats)
+        except Exception as err:  # noqa: BLE001 - recorded, the probe goes on
+            row = {"encoding": encoding, "skipped": f"failed: {err!r}"}
         report["encoding_timings"].append(row)
         if "skipped" in row:
             print(f"encode {encoding:10} skipped: {row['skipped']}", flush=True)
@@ -204,6 +259,22 @@ def main() -> None:
     report["scene_s"] = time.perf_counter() - t0
     print(f"scene {data.name}: {rays[0].shape[0]:,} training rays in {report['scene_s']:.1f} s")
 
+    best = "triton" if device == "cuda" and not runnable("triton", device) else "index_add"
+    try:
+        row = profile_steps(config, data, rays, best, config.batch_rays, device)
+        report["profile"] = row
+        print(
+            f"profile {best} {config.batch_rays} rays: {row['wall_ms_per_step']:.2f} ms/step wall, "
+            f"device {row['device_ms_per_step']} ms, kernels {row['kernels_per_step']}, "
+            f"host waits {row['host_waits_per_step']}",
+            flush=True,
+        )
+        for name, ms, count in row["top_ops"]:
+            print(f"    {ms:8.3f} ms/step  x{count:<4d} {name[:90]}", flush=True)
+    except Exception as err:  # noqa: BLE001 - the probe goes on; the JSON says what failed
+        report["profile"] = {"error": repr(err)}
+        print(f"profile failed: {err!r}", flush=True)
+
     for encoding, batch, lr in parse_variants(args.variants or variants, config.lr):
         why = runnable(encoding, device)
         elapsed = time.perf_counter() - started
@@ -215,7 +286,16 @@ def main() -> None:
             continue
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        row = train_variant(config, data, rays, probe, encoding, batch, lr, budget, device)
+        try:
+            row = train_variant(config, data, rays, probe, encoding, batch, lr, budget, device)
+        except Exception as err:  # noqa: BLE001 - an OOM or a compile error ends one variant
+            report["variants"].append(
+                {"encoding": encoding, "batch_rays": batch, "error": repr(err)}
+            )
+            print(f"train {encoding:10} {batch:6d} rays failed: {err!r}", flush=True)
+            if device == "cuda":
+                torch.cuda.empty_cache()
+            continue
         report["variants"].append(row)
         marks = "  ".join(
             f"{m:.3g}s {p:6.2f} dB" if p is not None else f"{m:.3g}s -"
