@@ -9,9 +9,11 @@ ours trains on the procedural full-size scene (100 + 20 views of 400²) for `bud
 (default 15) per variant and prints one line each: path, rays a step, lr, steps/s, rays/s and
 the bench's held-out PSNR probe (`subset_psnr` on the same 65,536 fixed held-out pixels) at
 budget/3, 2 budget/3 and budget (5, 10, 15 s). Training goes through `training.train`, the
-bench's loop (clock paused while measuring). The default variants fit in <= 150 s on an H200;
-a variant that would start past `--deadline` seconds is skipped and says so. Writes
-$OUT/nerf-probe.json (OUT defaults to the current folder).
+bench's loop (clock paused while measuring). Before them, 5 profiled steps (kernels, device and
+wall ms a step, host waits). The variants run in the order given (default: triton at 4096,
+16384 and 65536 rays, triton at 4096 with `static_samples`, index_add, reference at 4096: the
+bench's 44.6 steps/s); one that would end past `--limit` seconds (140) is skipped and says so,
+keeping the whole probe under 150 s. Writes $OUT/nerf-probe.json (OUT defaults to ".").
 
 `--tiny`: the smoke scene (32² views) on whatever device there is, 2 s budgets, small batches,
 a small grid: a check that the probe runs, not a measurement. Triton runs on a CUDA device, or
@@ -40,8 +42,10 @@ from gpulab.workloads.nerf.methods import Ours
 from gpulab.workloads.nerf.suite import _probe
 from gpulab.workloads.nerf.training import Budget, train
 
-FULL_VARIANTS = "reference:4096,index_add:4096,triton:4096,triton:16384,triton:65536"
-TINY_VARIANTS = "reference:256,index_add:256,triton:256,index_add:1024"
+FULL_VARIANTS = (
+    "triton:4096,triton:16384,triton:65536,triton:4096:static,index_add:4096,reference:4096"
+)
+TINY_VARIANTS = "reference:256,index_add:256,index_add:256:static,triton:256,index_add:1024"
 
 
 def sync() -> None:
@@ -144,17 +148,22 @@ def profile_steps(config, data, rays, encoding, batch, device, steps: int = 5): 
     }
 
 
-def parse_variants(text: str, base_lr: float) -> list[tuple[str, int, float]]:
-    """'enc:rays[:lr]' comma-separated -> (encoding, rays, lr); lr 'sqrt' scales the config's
-    lr by sqrt(rays / 4096), a number is used as given, none keeps the config's."""
+def parse_variants(text: str, base_lr: float) -> list[tuple[str, int, float, bool]]:
+    """'enc:rays[:lr][:static]' comma-separated -> (encoding, rays, lr, static_samples); lr
+    'sqrt' scales the config's lr by sqrt(rays / 4096), a number is used as given, none keeps
+    the config's; 'static' evaluates a calibrated fixed number of samples a step (no sync)."""
     out = []
     for item in text.split(","):
         parts = item.strip().split(":")
-        encoding, rays = parts[0], int(parts[1])
-        lr = base_lr
-        if len(parts) > 2:
-            lr = base_lr * (rays / 4096) ** 0.5 if parts[2] == "sqrt" else float(parts[2])
-        out.append((encoding, rays, lr))
+        encoding, rays, lr, static = parts[0], int(parts[1]), base_lr, False
+        for flag in parts[2:]:
+            if flag == "static":
+                static = True
+            elif flag == "sqrt":
+                lr = base_lr * (rays / 4096) ** 0.5
+            elif flag:
+                lr = float(flag)
+        out.append((encoding, rays, lr, static))
     return out
 
 
@@ -164,9 +173,10 @@ def psnr_at(points: list[dict[str, float]], mark: float) -> dict[str, float] | N
     return after[0] if after else (points[-1] if points else None)
 
 
-def train_variant(config, data, rays, probe, encoding, batch, lr, budget, device):  # noqa: ANN001, ANN201, PLR0913
+def train_variant(config, data, rays, probe, variant, budget, device):  # noqa: ANN001, ANN201, PLR0913
     """Train a fresh ours for `budget` s; its speed and held-out PSNR at the three marks."""
-    config = replace(config, encoding=encoding, batch_rays=batch, lr=lr)
+    encoding, batch, lr, static = variant
+    config = replace(config, encoding=encoding, batch_rays=batch, lr=lr, static_samples=static)
     seed_everything(config.seed)
     method = Ours(config, data.bound, data.background, device)
     step_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
@@ -185,6 +195,8 @@ def train_variant(config, data, rays, probe, encoding, batch, lr, budget, device
         "encoding": encoding,
         "batch_rays": batch,
         "lr": lr,
+        "static_samples": static,
+        "overflow_steps": method.overflow_steps,
         "steps": curve.steps,
         "seconds": curve.seconds,
         "steps_per_s": steps_per_s,
@@ -203,7 +215,9 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--budget", type=float, default=None, help="training seconds a variant")
     parser.add_argument("--variants", default=None, help=f"default: {FULL_VARIANTS}")
-    parser.add_argument("--deadline", type=float, default=140.0, help="start no variant after")
+    parser.add_argument(
+        "--limit", type=float, default=140.0, help="seconds: start no variant that would pass it"
+    )
     parser.add_argument("--points", type=int, default=None, help="encoding timing points")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -275,24 +289,26 @@ def main() -> None:
         report["profile"] = {"error": repr(err)}
         print(f"profile failed: {err!r}", flush=True)
 
-    for encoding, batch, lr in parse_variants(args.variants or variants, config.lr):
+    for variant in parse_variants(args.variants or variants, config.lr):
+        encoding, batch, lr, static = variant
+        name = f"{encoding}{'+static' if static else ''}"
         why = runnable(encoding, device)
         elapsed = time.perf_counter() - started
-        if not why and elapsed + budget > args.deadline:
-            why = f"deadline: {elapsed:.0f} s elapsed + {budget:g} s > {args.deadline:g} s"
+        if not why and elapsed + 1.2 * budget + 3 > args.limit:
+            why = f"time: {elapsed:.0f} s elapsed, {budget:g} s more would pass {args.limit:g} s"
         if why:
             report["variants"].append({"encoding": encoding, "batch_rays": batch, "skipped": why})
-            print(f"train {encoding:10} {batch:6d} rays skipped: {why}", flush=True)
+            print(f"train {name:17} {batch:6d} rays skipped: {why}", flush=True)
             continue
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         try:
-            row = train_variant(config, data, rays, probe, encoding, batch, lr, budget, device)
+            row = train_variant(config, data, rays, probe, variant, budget, device)
         except Exception as err:  # noqa: BLE001 - an OOM or a compile error ends one variant
             report["variants"].append(
                 {"encoding": encoding, "batch_rays": batch, "error": repr(err)}
             )
-            print(f"train {encoding:10} {batch:6d} rays failed: {err!r}", flush=True)
+            print(f"train {name:17} {batch:6d} rays failed: {err!r}", flush=True)
             if device == "cuda":
                 torch.cuda.empty_cache()
             continue
@@ -302,9 +318,9 @@ def main() -> None:
             for m, p in zip(row["psnr_marks_s"], row["psnr"], strict=True)
         )
         print(
-            f"train {encoding:10} {batch:6d} rays lr {lr:.3g}  {row['steps_per_s']:7.1f} steps/s  "
+            f"train {name:17} {batch:6d} rays lr {lr:.3g}  {row['steps_per_s']:7.1f} steps/s  "
             f"{row['rays_per_s'] / 1e3:8.1f} k rays/s  PSNR {marks}  "
-            f"occupied {row['occupied_fraction']:.3f}",
+            f"occupied {row['occupied_fraction']:.3f}  overflow steps {row['overflow_steps']}",
             flush=True,
         )
 

@@ -36,6 +36,8 @@ class NerfConfig:
     # imports, else "index_add"), "triton", "index_add" (PyTorch, atomic backward), "reference"
     encoding: str = "auto"
     samples: int = 128  # uniform samples per ray before occupancy skipping
+    # a fixed (calibrated) number of samples evaluated per step: no host sync in a step
+    static_samples: bool = False
     occupancy_resolution: int = 128
     batch_rays: int = 4096  # rays per step, the same for both models by default
     lr: float = 1e-2
