@@ -121,3 +121,10 @@ def test_triton_refuses_inputs_that_need_a_gradient(interpreted) -> None:  # noq
         grid(torch.rand(4, 3, requires_grad=True))
     # and auto never takes the interpreter on the CPU, even with TRITON_INTERPRET=1
     assert _grid(torch.float32, "auto").resolved_backend(torch.rand(4, 3)) == "index_add"
+
+
+def test_warm_up_runs_the_kernels_and_leaves_no_gradient(interpreted) -> None:  # noqa: ANN001
+    grid = _grid(torch.float32, "triton")
+    before = grid.table.detach().clone()
+    grid.warm_up()
+    assert grid.table.grad is None and torch.equal(grid.table, before)

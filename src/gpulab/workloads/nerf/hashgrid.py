@@ -151,6 +151,14 @@ class HashGrid(nn.Module):
             )
         return "triton"
 
+    def warm_up(self) -> None:
+        """Compile the fused kernels now (where they are used), not in a timed first step: one
+        forward and backward on a few points, the table's gradient cleared after."""
+        x = torch.rand(256, 3, device=self.table.device)
+        if self.resolved_backend(x) == "triton":
+            self(x).sum().backward()
+            self.table.grad = None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         backend = self.resolved_backend(x)
         if backend == "triton":

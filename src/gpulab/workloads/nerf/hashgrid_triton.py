@@ -54,7 +54,7 @@ def _row(ix, iy, iz, res, dense, table_mask):
     return tl.where(dense, dense_row, hashed & table_mask).to(tl.int64)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["n_points"])  # one compile whatever the point count
 def forward_kernel(
     x_ptr,
     table_ptr,
@@ -95,7 +95,7 @@ def forward_kernel(
     tl.store(out_ptrs, acc.to(out_ptr.dtype.element_ty), mask=live[:, None])
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["n_points"])
 def backward_kernel(
     x_ptr,
     grad_out_ptr,
