@@ -1,8 +1,12 @@
-"""Small scenes and a Blender-layout folder written on the fly (no downloads)."""
+"""Small scenes and a Blender-layout folder written on the fly (no downloads); Triton's CPU
+interpreter switched on before anything imports triton, for the fused encoding's tests (the
+"auto" encoding never takes the interpreter, so nothing else here runs through it)."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +15,9 @@ import pytest
 from PIL import Image
 
 from gpulab.workloads.nerf import NerfConfig
+
+if "triton" not in sys.modules:
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 @pytest.fixture

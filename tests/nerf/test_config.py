@@ -27,6 +27,7 @@ def test_full_profile_is_the_papers_grid() -> None:
         ({"batch_rays": 0}, "batch_rays=0"),
         ({"log2_table": 30}, "log2_table"),
         ({"ours_seconds": 0}, "time budgets"),
+        ({"encoding": "cuda"}, "encoding .cuda.: choose one of auto"),
     ],
 )
 def test_bad_settings(change: dict, message: str) -> None:

@@ -97,3 +97,46 @@ def test_input_gradient_passes_gradcheck(grid: HashGrid) -> None:
     # away from cell boundaries, where the encoding is smooth in x
     x = (torch.rand(8, 3, dtype=torch.float64) * 0.8 + 0.1).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda p: grid(p), (x,), eps=1e-7, atol=1e-6)
+
+
+def reference_sh(d: np.ndarray) -> np.ndarray:
+    """Degree-3 real spherical harmonics term by term (the Instant-NGP / Plenoxels ordering)."""
+    x, y, z = d[:, 0], d[:, 1], d[:, 2]
+    xx, yy, zz = x * x, y * y, z * z
+    return np.stack(
+        [
+            np.full_like(x, 0.28209479177387814),
+            -0.4886025119029199 * y,
+            0.4886025119029199 * z,
+            -0.4886025119029199 * x,
+            1.0925484305920792 * x * y,
+            -1.0925484305920792 * y * z,
+            0.31539156525252005 * (3 * zz - 1),
+            -1.0925484305920792 * x * z,
+            0.5462742152960396 * (xx - yy),
+            -0.5900435899266435 * y * (3 * xx - yy),
+            2.890611442640554 * x * y * z,
+            -0.4570457994644658 * y * (5 * zz - 1),
+            0.3731763325901154 * z * (5 * zz - 3),
+            -0.4570457994644658 * x * (5 * zz - 1),
+            1.445305721320277 * z * (xx - yy),
+            -0.5900435899266435 * x * (xx - 3 * yy),
+        ],
+        -1,
+    )
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(torch.float64, 1e-12), (torch.float32, 1e-6)])
+def test_spherical_harmonics_equal_the_terms(dtype: torch.dtype, tol: float) -> None:
+    from gpulab.workloads.nerf import spherical_harmonics
+
+    d = torch.randn(200, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    d = d / d.norm(dim=-1, keepdim=True)
+    ours = spherical_harmonics(d.to(dtype))
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours.double().numpy(), reference_sh(d.numpy()), rtol=tol, atol=tol)
+    # orthonormal on the sphere: the Monte Carlo Gram matrix of many directions is I / (4 pi)
+    many = torch.randn(200_000, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    sh = spherical_harmonics(many / many.norm(dim=-1, keepdim=True))
+    gram = (sh.T @ sh / many.shape[0] * 4 * math.pi).numpy()
+    np.testing.assert_allclose(gram, np.eye(16), atol=0.02)

@@ -2,10 +2,11 @@
 
 Read in this order: `config` (what runs), `cameras` and `scene` (posed views of a procedural
 scene, rendered by our sphere tracer), `data` (that scene or a NeRF-synthetic folder; training
-rays from training views only), `hashgrid` (the encoding), `models` (both fields), `render`
-(volume rendering), `occupancy` (empty-space skipping), `methods` (a training step and a render
-per model), `training` (the timed loop and its PSNR curve), `sizing`, `suite` (the run), and
-`display` (charts and images for the notebook). Importing the package loads no torch.
+rays from training views only), `hashgrid` (the encoding; `hashgrid_triton`, its fused GPU
+kernels), `models` (both fields), `render` (volume rendering), `occupancy` (empty-space
+skipping), `methods` (a training step and a render per model), `training` (the timed loop and
+its PSNR curve), `sizing`, `suite` (the run), and `display` (charts and images for the
+notebook). Importing the package loads no torch.
 """
 
 from __future__ import annotations

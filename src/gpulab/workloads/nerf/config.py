@@ -13,6 +13,7 @@ from gpulab import profiles
 from gpulab.errors import UsageError
 
 PROCEDURAL = "procedural"
+ENCODINGS = ("auto", "triton", "index_add", "reference")  # hashgrid.BACKENDS, without torch
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,12 @@ class NerfConfig:
     log2_table: int = 19
     base_resolution: int = 16
     max_resolution: int = 2048
+    # the hash encoding's implementation: "auto" (fused Triton kernels on a CUDA GPU where triton
+    # imports, else "index_add"), "triton", "index_add" (PyTorch, atomic backward), "reference"
+    encoding: str = "auto"
     samples: int = 128  # uniform samples per ray before occupancy skipping
+    # a fixed (calibrated) number of samples evaluated per step: no host sync in a step
+    static_samples: bool = False
     occupancy_resolution: int = 128
     batch_rays: int = 4096  # rays per step, the same for both models by default
     lr: float = 1e-2
@@ -85,6 +91,8 @@ class NerfConfig:
             raise UsageError(f"image_size {self.image_size} is too small: use 8 or more")
         if not 8 <= self.log2_table <= 24:
             raise UsageError(f"log2_table {self.log2_table} is outside 8..24 (the paper: 19)")
+        if self.encoding not in ENCODINGS:
+            raise UsageError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
         if self.ours_seconds <= 0 or self.vanilla_seconds <= 0:
             raise UsageError("both time budgets must be positive seconds")
         if self.base_resolution < 2 or self.max_resolution < self.base_resolution:

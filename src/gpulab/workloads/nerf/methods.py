@@ -17,18 +17,14 @@ from .occupancy import OccupancyGrid
 from .render import composite, deltas, ray_box, sample_pdf, stratified
 
 EARLY_STOP_T = 1e-4
+CAPACITY_MARGIN = 1.25  # static_samples: room over the calibrating step's kept samples
+_CAPACITY_QUANTUM = 1 << 12
 _RENDER_CHUNK = 1 << 14
 _MARCH_CHUNKS = 4
 
 
 def _autocast(device: torch.device):  # noqa: ANN202 - bf16 matmuls on a GPU, fp32 on the CPU
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
-def _scatter(keep: torch.Tensor, values: torch.Tensor, shape: tuple) -> torch.Tensor:
-    """A zero tensor of `shape` with `values` at the True cells of `keep` (differentiable)."""
-    out = torch.zeros(shape, dtype=values.dtype, device=values.device)
-    return out.index_put(tuple(keep.nonzero().T), values)
 
 
 class Ours:
@@ -44,24 +40,56 @@ class Ours:
             config.log2_table,
             config.base_resolution,
             config.max_resolution,
+            backend=config.encoding,
         )
         self.field = HashField(grid, bound).to(self.device)
+        grid.warm_up()  # Triton's one-time compile happens here, outside the training clock
+        # fused on a GPU: one kernel for all parameters, its step counters on the device
         self.optim = torch.optim.Adam(
-            self.field.parameters(), lr=config.lr, betas=(0.9, 0.99), eps=1e-15
+            self.field.parameters(),
+            lr=config.lr,
+            betas=(0.9, 0.99),
+            eps=1e-15,
+            fused=self.device.type == "cuda",
         )
         self.grid = OccupancyGrid(config.occupancy_resolution, bound, self.device)
         self.background = torch.tensor(background, device=self.device)
         self.step_size = 2 * 3**0.5 * bound / config.samples
         self.batch_rays, self.steps, self.evaluated = config.batch_rays, 0, [0, 0]
+        # static_samples: a fixed number of samples evaluated a step (no host sync), recalibrated
+        # by an exact step after every occupancy update; steps that had more kept samples than
+        # room (the excess dropped) are counted in `overflow_steps`
+        self.static_samples, self.capacity = config.static_samples, None
+        self._overflow = torch.zeros((), dtype=torch.long, device=self.device)
+        self.overflow_steps = 0
 
-    def _fields(self, points, dirs, keep):  # noqa: ANN001, ANN202
-        shape = keep.shape
-        if not bool(keep.any()):
-            zeros = torch.zeros(shape, device=self.device)
-            return zeros, torch.zeros(*shape, 3, device=self.device)
+    def _fields(self, points, dirs, keep, capacity: int | None = None):  # noqa: ANN001, ANN202
+        """Density and colour [R, S] / [R, S, 3] of samples `points` [R, S, 3] on rays of
+        directions `dirs` [R, 3], evaluated only where `keep`; zero elsewhere.
+
+        Exact (capacity None): one host sync (how many samples are kept), the flat indices
+        serving the gathers and the (differentiable) scatter back. With a capacity: the kept
+        samples sorted first (a stable sort, no sync), the first `capacity` evaluated and the
+        padding among them zeroed; kept samples past the capacity are dropped (counted)."""
+        shape, samples, flat = keep.shape, keep.shape[1], keep.reshape(-1)
+        if capacity is None:
+            idx, valid = flat.nonzero().squeeze(1), None
+        else:
+            idx = torch.argsort((~flat).to(torch.uint8), stable=True)[:capacity]
+            valid = flat[idx]
+            self._overflow += flat.sum() > capacity
+        sigma = torch.zeros(keep.numel(), device=self.device)
+        rgb = torch.zeros(keep.numel(), 3, device=self.device)
+        if idx.numel() == 0:
+            return sigma.reshape(shape), rgb.reshape(*shape, 3)
         with _autocast(self.device):
-            sigma, rgb = self.field(points[keep], dirs[keep])
-        return _scatter(keep, sigma, shape), _scatter(keep, rgb, (*shape, 3))
+            s, c = self.field(points.reshape(-1, 3)[idx], dirs[idx // samples])
+        s, c = s.float(), c.float()
+        if valid is not None:
+            s, c = s * valid, c * valid[:, None]
+        sigma = sigma.index_put((idx,), s)
+        rgb = rgb.index_put((idx,), c)
+        return sigma.reshape(shape), rgb.reshape(*shape, 3)
 
     def _march(self, origins, dirs, jitter: bool):  # noqa: ANN001, ANN202
         near, far = ray_box(origins, dirs, self.bound)
@@ -72,7 +100,13 @@ class Ours:
 
     def step(self, origins, dirs, target) -> float:  # noqa: ANN001
         t, far, points, keep = self._march(origins, dirs, jitter=True)
-        sigma, rgb = self._fields(points, dirs[:, None].expand_as(points), keep)
+        if self.static_samples and self.capacity is None:  # calibrate: one exact step
+            kept = int(keep.sum())
+            quanta = max(1, -(-int(kept * CAPACITY_MARGIN) // _CAPACITY_QUANTUM))
+            self.capacity = quanta * _CAPACITY_QUANTUM
+            sigma, rgb = self._fields(points, dirs, keep)
+        else:
+            sigma, rgb = self._fields(points, dirs, keep, self.capacity)
         colour, _, _ = composite(sigma, rgb, t, deltas(t, far), self.background)
         loss = torch.nn.functional.mse_loss(colour, target)
         self.optim.zero_grad(set_to_none=True)
@@ -81,6 +115,10 @@ class Ours:
         self.steps += 1
         if self.steps % 16 == 0:
             self.grid.update(self._density, self.step_size)
+            if self.static_samples:  # one sync every 16 steps: count overflows, recalibrate
+                self.overflow_steps += int(self._overflow)
+                self._overflow.zero_()
+                self.capacity = None
         return loss.detach()
 
     def _density(self, points: torch.Tensor) -> torch.Tensor:
@@ -106,9 +144,7 @@ class Ours:
             live = keep[:, part] & (alive > EARLY_STOP_T)[:, None]
             self.evaluated[0] += int(live.sum())
             self.evaluated[1] += live.numel()
-            sigma, rgb = self._fields(
-                points[:, part], dirs[:, None].expand_as(points)[:, part], live
-            )
+            sigma, rgb = self._fields(points[:, part], dirs, live)
             c, _, w = composite(
                 sigma, rgb, t[:, part], delta[:, part], torch.zeros(3, device=self.device)
             )

@@ -28,8 +28,9 @@ class OccupancyGrid:
         return inside & self.mask[c[..., 0], c[..., 1], c[..., 2]]
 
     @torch.no_grad()
-    def update(self, density_fn, step_size: float, decay: float = 0.95) -> float:
-        """Re-estimate every cell at one jittered point; returns the occupied fraction."""
+    def update(self, density_fn, step_size: float, decay: float = 0.95) -> None:
+        """Re-estimate every cell at one jittered point (no host sync: a training step calls
+        it; `mask.float().mean()` is the occupied fraction)."""
         res = self.resolution
         idx = torch.stack(
             torch.meshgrid(*(torch.arange(res, device=self.density.device),) * 3, indexing="ij"),
@@ -40,4 +41,3 @@ class OccupancyGrid:
         sigma = torch.cat([density_fn(p) for p in points.split(1 << 18)]).reshape((res,) * 3)
         self.density = torch.maximum(self.density * decay, sigma.float())
         self.mask = (1 - torch.exp(-self.density * step_size)) > THRESHOLD
-        return float(self.mask.float().mean())

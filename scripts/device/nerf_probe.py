@@ -1,0 +1,335 @@
+"""Ours' training speed on the GPU, per hash-encoding path and ray batch (issue 16).
+
+    python scripts/device/nerf_probe.py [--tiny] [--budget S] [--variants enc:rays[:lr],...]
+
+First one forward + backward of the encoding alone (the full 16-level, 2^19 grid; 2^18 points)
+for each path: reference (the level loop, autograd's sort-based index_put_ backward),
+index_add (all levels at once, atomic index_add_ backward) and triton (fused kernels). Then
+ours trains on the procedural full-size scene (100 + 20 views of 400²) for `budget` seconds
+(default 15) per variant and prints one line each: path, rays a step, lr, steps/s, rays/s and
+the bench's held-out PSNR probe (`subset_psnr` on the same 65,536 fixed held-out pixels) at
+budget/3, 2 budget/3 and budget (5, 10, 15 s). Training goes through `training.train`, the
+bench's loop (clock paused while measuring). Before them, 5 profiled steps (kernels, device and
+wall ms a step, host waits). The variants run in the order given (default: triton at 4096,
+16384 and 65536 rays, triton at 4096 with `static_samples`, index_add, reference at 4096: the
+bench's 44.6 steps/s); one that would end past `--limit` seconds (140) is skipped and says so,
+keeping the whole probe under 150 s. Writes $OUT/nerf-probe.json (OUT defaults to ".").
+
+`--tiny`: the smoke scene (32² views) on whatever device there is, 2 s budgets, small batches,
+a small grid: a check that the probe runs, not a measurement. Triton runs on a CUDA device, or
+on the CPU under TRITON_INTERPRET=1 (set before start; slow); elsewhere its variants are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gpulab.repro import seed_everything
+from gpulab.workloads.nerf import NerfConfig
+from gpulab.workloads.nerf import data as scenes
+from gpulab.workloads.nerf.hashgrid import HashGrid, triton_usable
+from gpulab.workloads.nerf.methods import Ours
+from gpulab.workloads.nerf.suite import _probe
+from gpulab.workloads.nerf.training import Budget, train
+
+FULL_VARIANTS = (
+    "triton:4096,triton:16384,triton:65536,triton:4096:static,index_add:4096,reference:4096"
+)
+TINY_VARIANTS = "reference:256,index_add:256,index_add:256:static,triton:256,index_add:1024"
+
+
+def sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def runnable(encoding: str, device: str) -> str:
+    """'' where `encoding` can run on `device`, else why not."""
+    if encoding != "triton" or triton_usable(torch.device(device)):
+        return ""
+    return "triton needs a CUDA device (or TRITON_INTERPRET=1 on the CPU) and triton installed"
+
+
+def time_encoding(
+    config: NerfConfig, encoding: str, points: int, device: str, repeats: int = 10
+) -> dict[str, Any]:
+    """Median seconds of one forward + backward of the encoding alone (3 warm-up)."""
+    why = runnable(encoding, device)
+    if why:
+        return {"encoding": encoding, "skipped": why}
+    grid = HashGrid(
+        config.levels,
+        config.features,
+        config.log2_table,
+        config.base_resolution,
+        config.max_resolution,
+        backend=encoding,
+    ).to(device)
+    gen = torch.Generator(device=device).manual_seed(0)
+    x = torch.rand(points, 3, device=device, generator=gen)
+    grad = torch.randn(points, grid.out_features, device=device, generator=gen)
+    times = []
+    for i in range(3 + repeats):
+        grid.table.grad = None
+        sync()
+        start = time.perf_counter()
+        grid(x).backward(grad)
+        sync()
+        if i >= 3:
+            times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return {
+        "encoding": encoding,
+        "points": points,
+        "fwd_bwd_ms": 1e3 * median,
+        "points_per_s": points / median,
+    }
+
+
+def profile_steps(config, data, rays, encoding, batch, device, steps: int = 5):  # noqa: ANN001, ANN201, PLR0913
+    """One profiled stretch of `steps` training steps after 20 warm ones: kernels launched,
+    device-busy and wall milliseconds a step, and host-side waits (a launch-bound step shows
+    device time well under wall time)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    config = replace(config, encoding=encoding, batch_rays=batch)
+    seed_everything(config.seed)
+    method = Ours(config, data.bound, data.background, device)
+    gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    origins, dirs, colours = rays
+
+    def step() -> None:
+        idx = torch.randint(0, origins.shape[0], (batch,), generator=gen, device=device)
+        method.step(origins[idx], dirs[idx], colours[idx])
+
+    for _ in range(20):
+        step()
+    method.steps = 1  # no occupancy update inside the profiled steps (it runs every 16th)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    sync()
+    start = time.perf_counter()
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        sync()
+    wall = (time.perf_counter() - start) / steps
+    events = prof.key_averages()
+    kernels = sum(e.count for e in events if e.device_type.name == "CUDA")
+    device_us = sum(e.self_device_time_total for e in events if e.device_type.name == "CUDA")
+    waits = {
+        e.key: e.count
+        for e in events
+        if e.key
+        in ("cudaStreamSynchronize", "cudaDeviceSynchronize", "aten::nonzero", "aten::item")
+    }
+    return {
+        "encoding": encoding,
+        "batch_rays": batch,
+        "wall_ms_per_step": 1e3 * wall,
+        "kernels_per_step": kernels / steps if device == "cuda" else None,
+        "device_ms_per_step": device_us / 1e3 / steps if device == "cuda" else None,
+        "host_waits_per_step": {k: v / steps for k, v in waits.items()},
+        "top_ops": [
+            (e.key, round(e.self_device_time_total / 1e3 / steps, 3), e.count // steps)
+            for e in sorted(events, key=lambda e: -e.self_device_time_total)[:12]
+        ]
+        if device == "cuda"
+        else [],
+    }
+
+
+def parse_variants(text: str, base_lr: float) -> list[tuple[str, int, float, bool]]:
+    """'enc:rays[:lr][:static]' comma-separated -> (encoding, rays, lr, static_samples); lr
+    'sqrt' scales the config's lr by sqrt(rays / 4096), a number is used as given, none keeps
+    the config's; 'static' evaluates a calibrated fixed number of samples a step (no sync)."""
+    out = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        encoding, rays, lr, static = parts[0], int(parts[1]), base_lr, False
+        for flag in parts[2:]:
+            if flag == "static":
+                static = True
+            elif flag == "sqrt":
+                lr = base_lr * (rays / 4096) ** 0.5
+            elif flag:
+                lr = float(flag)
+        out.append((encoding, rays, lr, static))
+    return out
+
+
+def psnr_at(points: list[dict[str, float]], mark: float) -> dict[str, float] | None:
+    """The first curve point at or after `mark` training seconds (the loop measures there)."""
+    after = [p for p in points if p["seconds"] >= mark - 1e-9]
+    return after[0] if after else (points[-1] if points else None)
+
+
+def train_variant(config, data, rays, probe, variant, budget, device):  # noqa: ANN001, ANN201, PLR0913
+    """Train a fresh ours for `budget` s; its speed and held-out PSNR at the three marks."""
+    encoding, batch, lr, static = variant
+    config = replace(config, encoding=encoding, batch_rays=batch, lr=lr, static_samples=static)
+    seed_everything(config.seed)
+    method = Ours(config, data.bound, data.background, device)
+    step_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    curve = train(
+        method,
+        rays,
+        probe,
+        Budget(budget, 10**9, budget / 3),
+        lambda curve: None,
+        step_gen,
+    )
+    marks = [budget / 3, 2 * budget / 3, budget]
+    at = [psnr_at(curve.points, m) for m in marks]
+    steps_per_s = curve.steps / max(curve.seconds, 1e-9)
+    return {
+        "encoding": encoding,
+        "batch_rays": batch,
+        "lr": lr,
+        "static_samples": static,
+        "overflow_steps": method.overflow_steps,
+        "steps": curve.steps,
+        "seconds": curve.seconds,
+        "steps_per_s": steps_per_s,
+        "rays_per_s": steps_per_s * batch,
+        "psnr_marks_s": marks,
+        "psnr": [p["psnr"] if p else None for p in at],
+        "psnr_measured_at_s": [p["seconds"] if p else None for p in at],
+        "points": curve.points,
+        "occupied_fraction": method.occupied_fraction(),
+        "peak_mib": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--budget", type=float, default=None, help="training seconds a variant")
+    parser.add_argument("--variants", default=None, help=f"default: {FULL_VARIANTS}")
+    parser.add_argument(
+        "--limit", type=float, default=140.0, help="seconds: start no variant that would pass it"
+    )
+    parser.add_argument("--points", type=int, default=None, help="encoding timing points")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.tiny:
+        config = replace(NerfConfig.for_profile("smoke"), ours_max_steps=10**9, eval_pixels=256)
+        budget, variants, points, repeats = 2.0, TINY_VARIANTS, 1 << 12, 3
+    else:
+        config, budget, variants, points, repeats = NerfConfig(), 15.0, FULL_VARIANTS, 1 << 18, 10
+    budget = args.budget or budget
+    points = args.points or points
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none (CPU)"
+    triton_version = None
+    if triton_usable(torch.device(device)):
+        import triton
+
+        triton_version = triton.__version__
+    print(f"torch {torch.__version__}, triton {triton_version}, GPU {gpu}", flush=True)
+    report: dict[str, Any] = {
+        "device": gpu,
+        "torch": torch.__version__,
+        "triton": triton_version,
+        "tiny": args.tiny,
+        "budget_s": budget,
+        "config": config.to_dict(),
+        "encoding_timings": [],
+        "variants": [],
+    }
+
+    for encoding in ("reference", "index_add", "triton"):
+        interpreted = encoding == "triton" and device == "cpu"  # Triton's interpreter: slow
+        n = min(points, 256) if interpreted else points
+        try:
+            row = time_encoding(config, encoding, n, device, 1 if interpreted else repeats)
+        except Exception as err:  # noqa: BLE001 - recorded, the probe goes on
+            row = {"encoding": encoding, "skipped": f"failed: {err!r}"}
+        report["encoding_timings"].append(row)
+        if "skipped" in row:
+            print(f"encode {encoding:10} skipped: {row['skipped']}", flush=True)
+        else:
+            print(
+                f"encode {encoding:10} {row['points']} points fwd+bwd {row['fwd_bwd_ms']:8.2f} ms "
+                f"({row['points_per_s'] / 1e6:7.1f} M points/s)",
+                flush=True,
+            )
+
+    t0 = time.perf_counter()
+    seed_everything(config.seed)
+    data = scenes.load(config, device)
+    rays = data.training_rays()
+    probe = _probe(data, config.eval_pixels, torch.Generator().manual_seed(config.seed))
+    sync()
+    report["scene_s"] = time.perf_counter() - t0
+    print(f"scene {data.name}: {rays[0].shape[0]:,} training rays in {report['scene_s']:.1f} s")
+
+    best = "triton" if device == "cuda" and not runnable("triton", device) else "index_add"
+    try:
+        row = profile_steps(config, data, rays, best, config.batch_rays, device)
+        report["profile"] = row
+        print(
+            f"profile {best} {config.batch_rays} rays: {row['wall_ms_per_step']:.2f} ms/step wall, "
+            f"device {row['device_ms_per_step']} ms, kernels {row['kernels_per_step']}, "
+            f"host waits {row['host_waits_per_step']}",
+            flush=True,
+        )
+        for name, ms, count in row["top_ops"]:
+            print(f"    {ms:8.3f} ms/step  x{count:<4d} {name[:90]}", flush=True)
+    except Exception as err:  # noqa: BLE001 - the probe goes on; the JSON says what failed
+        report["profile"] = {"error": repr(err)}
+        print(f"profile failed: {err!r}", flush=True)
+
+    for variant in parse_variants(args.variants or variants, config.lr):
+        encoding, batch, lr, static = variant
+        name = f"{encoding}{'+static' if static else ''}"
+        why = runnable(encoding, device)
+        elapsed = time.perf_counter() - started
+        if not why and elapsed + 1.2 * budget + 3 > args.limit:
+            why = f"time: {elapsed:.0f} s elapsed, {budget:g} s more would pass {args.limit:g} s"
+        if why:
+            report["variants"].append({"encoding": encoding, "batch_rays": batch, "skipped": why})
+            print(f"train {name:17} {batch:6d} rays skipped: {why}", flush=True)
+            continue
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        try:
+            row = train_variant(config, data, rays, probe, variant, budget, device)
+        except Exception as err:  # noqa: BLE001 - an OOM or a compile error ends one variant
+            report["variants"].append(
+                {"encoding": encoding, "batch_rays": batch, "error": repr(err)}
+            )
+            print(f"train {name:17} {batch:6d} rays failed: {err!r}", flush=True)
+            if device == "cuda":
+                torch.cuda.empty_cache()
+            continue
+        report["variants"].append(row)
+        marks = "  ".join(
+            f"{m:.3g}s {p:6.2f} dB" if p is not None else f"{m:.3g}s -"
+            for m, p in zip(row["psnr_marks_s"], row["psnr"], strict=True)
+        )
+        print(
+            f"train {name:17} {batch:6d} rays lr {lr:.3g}  {row['steps_per_s']:7.1f} steps/s  "
+            f"{row['rays_per_s'] / 1e3:8.1f} k rays/s  PSNR {marks}  "
+            f"occupied {row['occupied_fraction']:.3f}  overflow steps {row['overflow_steps']}",
+            flush=True,
+        )
+
+    report["seconds"] = time.perf_counter() - started
+    out = Path(os.environ.get("OUT", ".")) / "nerf-probe.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(f"wrote {out} ({report['seconds']:.1f} s in all)", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

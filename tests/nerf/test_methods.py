@@ -1,0 +1,66 @@
+"""Ours' training step: the sync-free path (a fixed, calibrated number of samples a step) trains
+exactly as the exact path while the capacity holds, and counts the steps where it did not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from gpulab.workloads.nerf import NerfConfig
+from gpulab.workloads.nerf.methods import Ours
+
+
+def _rays(count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(1)
+    origins = torch.randn(count, 3, generator=gen)
+    origins = origins / origins.norm(dim=-1, keepdim=True) * 3
+    dirs = -origins / 3 + 0.8 * torch.randn(count, 3, generator=gen)  # some miss the box
+    dirs = dirs / dirs.norm(dim=-1, keepdim=True)
+    return origins, dirs, torch.rand(count, 3, generator=gen)
+
+
+def _train(static: bool, steps: int, capacity: int | None = None) -> tuple[Ours, list[float]]:
+    config = replace(NerfConfig.for_profile("smoke"), static_samples=static, encoding="index_add")
+    torch.manual_seed(0)
+    method = Ours(config, 1.0, (1.0, 1.0, 1.0), "cpu")
+    res = method.grid.resolution
+    cells = torch.stack(torch.meshgrid(*(torch.arange(res),) * 3, indexing="ij")).sum(0)
+    method.grid.mask = cells // 4 % 2 == 0  # blocks of empty space, until the first update
+    origins, dirs, target = _rays(128)
+    torch.manual_seed(5)  # the same stratified jitter for both paths
+    losses = []
+    for _ in range(steps):
+        losses.append(float(method.step(origins, dirs, target)))
+        if capacity is not None:
+            method.capacity = capacity
+    return method, losses
+
+
+def test_static_samples_train_as_the_exact_step() -> None:
+    exact, exact_losses = _train(False, 15)  # before the first occupancy update
+    static, static_losses = _train(True, 15)
+    assert static.capacity is not None and static.overflow_steps == 0
+    _, _, _, keep = static._march(*_rays(128)[:2], jitter=False)
+    # padding evaluated (and zeroed): empty cells on rays through the box
+    assert 0 < int(keep.sum()) < static.capacity <= keep.numel()
+    torch.testing.assert_close(static_losses, exact_losses, rtol=1e-5, atol=1e-7)
+    # the MLP's weight gradients sum over more rows (zeros for the padding): fp32 rounding,
+    # which Adam's eps of 1e-15 turns into up to ~1e-4 on a few near-zero-gradient entries
+    for a, b in zip(static.field.parameters(), exact.field.parameters(), strict=True):
+        diff = (a - b).detach().abs()
+        assert float(diff.max()) < 1e-3 and float(diff.mean()) < 1e-6
+
+
+def test_after_an_update_it_recalibrates_and_matches() -> None:
+    _, exact_losses = _train(False, 20)  # the update at step 16, an exact step 17
+    static, static_losses = _train(True, 20)
+    assert static.overflow_steps == 0 and static.capacity is not None
+    torch.testing.assert_close(static_losses, exact_losses, rtol=1e-5, atol=1e-7)
+
+
+def test_too_little_room_is_counted_and_changes_the_step() -> None:
+    _, exact_losses = _train(False, 17)
+    static, losses = _train(True, 17, capacity=64)  # far fewer than the kept samples
+    assert static.overflow_steps == 15  # steps 2-16 ran short; step 1 calibrated exactly
+    assert losses[0] == exact_losses[0] and losses[5] != exact_losses[5]
