@@ -6,7 +6,7 @@
 #   2. gpulab test notebooks/inference_serving.py --profile full --report $OUT/gpu-test
 #      (three models, concurrency 1..64 and two rates, faults; about 100 s)
 #   3. the same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 100 s; skip it
-#      with SERVING_SKIP_BUDGET=1; SERVING_SKIP_BENCH=1 skips step 1)
+#      with SERVING_SKIP_BUDGET=1; SERVING_SKIP_BENCH=1 skips step 1, SERVING_SKIP_NOTEBOOK=1 step 2)
 # Expected total: about 4-5 minutes, including building the server venv offline (about 30 s).
 #
 # Needs the server wheels carried as .parts-serving/partNN (see serving_wheels.sh), one part per
@@ -55,8 +55,10 @@ if [ "${SERVING_SKIP_BENCH:-0}" != 1 ]; then
   timeout 220 gpulab bench serving --profile full --out "$OUT"
 fi
 
-step "gpulab test notebooks/inference_serving.py --profile full"
-timeout 200 gpulab test notebooks/inference_serving.py --profile full --report "$OUT/gpu-test"
+if [ "${SERVING_SKIP_NOTEBOOK:-0}" != 1 ]; then
+  step "gpulab test notebooks/inference_serving.py --profile full"
+  timeout 200 gpulab test notebooks/inference_serving.py --profile full --report "$OUT/gpu-test"
+fi
 
 if [ "${SERVING_SKIP_BUDGET:-0}" != 1 ]; then
   step "the same under GPULAB_MEMORY_BUDGET=22GiB"
