@@ -7,11 +7,17 @@ records a render time with the `render_times` fixture: render_times["notebooks/x
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import pytest
 
 from gpulab.errors import UsageError
+
+# Without an NVIDIA GPU, Triton kernels (the NeRF hash encoding) run through Triton's CPU
+# interpreter, which must be chosen before anything first imports triton (torch may, early).
+if shutil.which("nvidia-smi") is None and not os.path.exists("/dev/nvidia0"):
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 _RENDER_TIMES = pytest.StashKey[dict[str, float | None]]()
 _STARTED = pytest.StashKey[float]()

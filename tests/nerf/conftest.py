@@ -1,12 +1,9 @@
-"""Small scenes and a Blender-layout folder written on the fly (no downloads); Triton's CPU
-interpreter switched on before anything imports triton, for the fused encoding's tests (the
-"auto" encoding never takes the interpreter, so nothing else here runs through it)."""
+"""Small scenes and a Blender-layout folder written on the fly (no downloads). Triton's CPU
+interpreter, for the fused encoding's tests, is chosen in tests/conftest.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,9 +12,6 @@ import pytest
 from PIL import Image
 
 from gpulab.workloads.nerf import NerfConfig
-
-if "triton" not in sys.modules:
-    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 @pytest.fixture
