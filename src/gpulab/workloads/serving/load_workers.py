@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from gpulab.workloads.serving import models
-from gpulab.workloads.serving.collector import freeze_setup_objects
 
 _TYPES = {"float32": "FP32", "int64": "INT64", "uint8": "UINT8"}
 
@@ -100,7 +99,6 @@ class _Worker:
         self.loop = asyncio.new_event_loop()
         self.inputs = request_inputs(grpcclient, pool)
         self.client = self.loop.run_until_complete(self._connect(aio))
-        freeze_setup_objects()  # no full collection stalls the requests this worker times
 
     async def _connect(self, aio: Any) -> Any:
         return aio.InferenceServerClient(self.job["url"])

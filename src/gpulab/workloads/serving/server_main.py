@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from gpulab.workloads.serving import models
-from gpulab.workloads.serving.collector import freeze_setup_objects
 from gpulab.workloads.serving.spec import NOBATCH_SUFFIX, ServerSpec
 
 
@@ -96,8 +95,7 @@ def main(path: str) -> None:
             _bind(triton, spec, name)
         _bind_faulty(triton, spec)
         signal.signal(signal.SIGTERM, lambda *_: triton.stop())
-        frozen = freeze_setup_objects()
-        print(f"gpulab-serving: models bound, {frozen} objects frozen, serving", flush=True)
+        print("gpulab-serving: models bound, serving", flush=True)
         triton.serve()
 
 
