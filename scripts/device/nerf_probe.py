@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from dataclasses import replace
@@ -35,6 +34,7 @@ from typing import Any
 import torch
 
 from gpulab.repro import seed_everything
+from gpulab.timing import benchmark, synchronize
 from gpulab.workloads.nerf import NerfConfig
 from gpulab.workloads.nerf import data as scenes
 from gpulab.workloads.nerf.hashgrid import HashGrid, triton_usable
@@ -46,11 +46,6 @@ FULL_VARIANTS = (
     "triton:4096,triton:16384,triton:65536,triton:4096:static,index_add:4096,reference:4096"
 )
 TINY_VARIANTS = "reference:256,index_add:256,index_add:256:static,triton:256,index_add:1024"
-
-
-def sync() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
 
 
 def runnable(encoding: str, device: str) -> str:
@@ -67,27 +62,16 @@ def time_encoding(
     why = runnable(encoding, device)
     if why:
         return {"encoding": encoding, "skipped": why}
-    grid = HashGrid(
-        config.levels,
-        config.features,
-        config.log2_table,
-        config.base_resolution,
-        config.max_resolution,
-        backend=encoding,
-    ).to(device)
+    grid = HashGrid.for_config(config, backend=encoding).to(device)
     gen = torch.Generator(device=device).manual_seed(0)
     x = torch.rand(points, 3, device=device, generator=gen)
     grad = torch.randn(points, grid.out_features, device=device, generator=gen)
-    times = []
-    for i in range(3 + repeats):
+
+    def fwd_bwd() -> None:
         grid.table.grad = None
-        sync()
-        start = time.perf_counter()
         grid(x).backward(grad)
-        sync()
-        if i >= 3:
-            times.append(time.perf_counter() - start)
-    median = statistics.median(times)
+
+    median = benchmark(fwd_bwd, warmup=3, repeats=repeats).median_s
     return {
         "encoding": encoding,
         "points": points,
@@ -116,12 +100,12 @@ def profile_steps(config, data, rays, encoding, batch, device, steps: int = 5): 
         step()
     method.steps = 1  # no occupancy update inside the profiled steps (it runs every 16th)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
-    sync()
+    synchronize()
     start = time.perf_counter()
     with profile(activities=activities) as prof:
         for _ in range(steps):
             step()
-        sync()
+        synchronize()
     wall = (time.perf_counter() - start) / steps
     events = prof.key_averages()
     kernels = sum(e.count for e in events if e.device_type.name == "CUDA")
@@ -269,7 +253,7 @@ def main() -> None:
     data = scenes.load(config, device)
     rays = data.training_rays()
     probe = _probe(data, config.eval_pixels, torch.Generator().manual_seed(config.seed))
-    sync()
+    synchronize()
     report["scene_s"] = time.perf_counter() - t0
     print(f"scene {data.name}: {rays[0].shape[0]:,} training rays in {report['scene_s']:.1f} s")
 

@@ -22,7 +22,7 @@ import os
 import torch
 from torch import nn
 
-from .config import ENCODINGS
+from .config import ENCODINGS, NerfConfig
 
 PRIMES = (1, 2654435761, 805459861)
 
@@ -130,6 +130,18 @@ class HashGrid(nn.Module):
             "_level_base", torch.arange(levels) * self.table_size, persistent=False
         )
         self.register_buffer("_primes", torch.tensor(PRIMES), persistent=False)
+
+    @classmethod
+    def for_config(cls, config: NerfConfig, backend: str | None = None) -> HashGrid:
+        """The grid a NeRF config describes; `backend` overrides `config.encoding`."""
+        return cls(
+            config.levels,
+            config.features,
+            config.log2_table,
+            config.base_resolution,
+            config.max_resolution,
+            backend=config.encoding if backend is None else backend,
+        )
 
     @property
     def out_features(self) -> int:

@@ -54,6 +54,22 @@ def _row(ix, iy, iz, res, dense, table_mask):
     return tl.where(dense, dense_row, hashed & table_mask).to(tl.int64)
 
 
+@triton.jit
+def _corner_term(c: tl.constexpr, bx, by, bz, fx, fy, fz, res, dense, table_mask):
+    """Corner `c` (bit 0: +x, bit 1: +y, bit 2: +z) of each point's cell: its table row and
+    its trilinear weight."""
+    ox: tl.constexpr = c & 1
+    oy: tl.constexpr = (c >> 1) & 1
+    oz: tl.constexpr = (c >> 2) & 1
+    wx = fx if ox else 1.0 - fx
+    wy = fy if oy else 1.0 - fy
+    wz = fz if oz else 1.0 - fz
+    row = _row(
+        bx.to(tl.int32) + ox, by.to(tl.int32) + oy, bz.to(tl.int32) + oz, res, dense, table_mask
+    )
+    return row, wx * wy * wz
+
+
 @triton.jit(do_not_specialize=["n_points"])  # one compile whatever the point count
 def forward_kernel(
     x_ptr,
@@ -76,21 +92,10 @@ def forward_kernel(
     acc = tl.zeros((BLOCK, FEATURES), dtype=tl.float32)
     level_base = level.to(tl.int64) * table_size * FEATURES
     for c in tl.static_range(8):
-        ox, oy, oz = c & 1, (c >> 1) & 1, (c >> 2) & 1
-        wx = fx if ox else 1.0 - fx
-        wy = fy if oy else 1.0 - fy
-        wz = fz if oz else 1.0 - fz
-        row = _row(
-            bx.to(tl.int32) + ox,
-            by.to(tl.int32) + oy,
-            bz.to(tl.int32) + oz,
-            res,
-            dense,
-            table_mask,
-        )
+        row, weight = _corner_term(c, bx, by, bz, fx, fy, fz, res, dense, table_mask)
         ptrs = table_ptr + level_base + row[:, None] * FEATURES + feats[None, :]
         vals = tl.load(ptrs, mask=live[:, None], other=0.0).to(tl.float32)
-        acc += vals * (wx * wy * wz)[:, None]
+        acc += vals * weight[:, None]
     out_ptrs = out_ptr + offs[:, None] * (LEVELS * FEATURES) + level * FEATURES + feats[None, :]
     tl.store(out_ptrs, acc.to(out_ptr.dtype.element_ty), mask=live[:, None])
 
@@ -118,20 +123,9 @@ def backward_kernel(
     g = tl.load(g_ptrs, mask=live[:, None], other=0.0).to(tl.float32)
     level_base = level.to(tl.int64) * table_size * FEATURES
     for c in tl.static_range(8):
-        ox, oy, oz = c & 1, (c >> 1) & 1, (c >> 2) & 1
-        wx = fx if ox else 1.0 - fx
-        wy = fy if oy else 1.0 - fy
-        wz = fz if oz else 1.0 - fz
-        row = _row(
-            bx.to(tl.int32) + ox,
-            by.to(tl.int32) + oy,
-            bz.to(tl.int32) + oz,
-            res,
-            dense,
-            table_mask,
-        )
+        row, weight = _corner_term(c, bx, by, bz, fx, fy, fz, res, dense, table_mask)
         ptrs = grad_table_ptr + level_base + row[:, None] * FEATURES + feats[None, :]
-        tl.atomic_add(ptrs, g * (wx * wy * wz)[:, None], mask=live[:, None])
+        tl.atomic_add(ptrs, g * weight[:, None], mask=live[:, None])
 
 
 def _grid(points: int, levels: int) -> tuple[int, int]:

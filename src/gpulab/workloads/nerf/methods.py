@@ -34,14 +34,7 @@ class Ours:
 
     def __init__(self, config: NerfConfig, bound: float, background, device) -> None:  # noqa: ANN001
         self.device, self.bound, self.samples = torch.device(device), bound, config.samples
-        grid = HashGrid(
-            config.levels,
-            config.features,
-            config.log2_table,
-            config.base_resolution,
-            config.max_resolution,
-            backend=config.encoding,
-        )
+        grid = HashGrid.for_config(config)
         self.field = HashField(grid, bound).to(self.device)
         grid.warm_up()  # Triton's one-time compile happens here, outside the training clock
         # fused on a GPU: one kernel for all parameters, its step counters on the device
