@@ -93,6 +93,7 @@ def _(mo, pinn):
     # Read from the workload's files (no torch import on first render).
     _residual = pinn.source_of("problems", "_burgers_residual")
     _causal = pinn.source_of("losses", "residual_loss")
+    _weights = pinn.best().parameter_count()
     _text = f"""
     ## 1. The key idea: the PDE is the loss
 
@@ -112,8 +113,8 @@ def _(mo, pinn):
     loss is evaluated precisely enough: in fp32 the loss differences the line search compares
     fall below rounding long before the error is small, so fp64 is the default (the dtype
     control switches it; run both and compare the rel. L2 they reach). L-BFGS keeps only the last
-    50 curvature pairs; on a network this small (4 x 20: 1,341 weights) the whole inverse Hessian
-    fits, so our set-up uses **self-scaled BFGS** (`quasi_newton.py`): a dense 1,341² matrix
+    50 curvature pairs; on a network this small (4 x 20: {_weights:,} weights) the whole inverse Hessian
+    fits, so our set-up uses **self-scaled BFGS** (`quasi_newton.py`): a dense {_weights:,}² matrix
     updated every iteration and rescaled so its eigenvalues track the loss's curvature, which
     keeps converging where L-BFGS stalls (the quasi-Newton control picks either). The causal
     weighting switch is in the residual loss itself:
@@ -419,8 +420,8 @@ def _(get_table, mo, pinn):
 
 
 @app.cell
-def _(mo):
-    mo.md(r"""
+def _(mo, pinn):
+    mo.md(rf"""
     ## 3. What the numbers mean
 
     - **The error, not the loss, is the verdict.** A loss can fall while the error stalls (the
@@ -430,7 +431,7 @@ def _(mo):
       line search runs out of precision first. Try the dtype switch on Burgers. Then try
       L-BFGS against self-scaled BFGS at the same budget: the dense inverse Hessian is what
       carries Burgers below 1e-3 (its cost grows with the square of the weights, so it is
-      refused beyond 20,000).
+      refused beyond {pinn.config.SSBFGS_MAX_PARAMETERS:,}).
     - **Switches are not free**: each costs time per step, and under a fixed budget fewer steps
       can lose more than the switch gains. The comparison table measures exactly that, at one
       budget and seed; on another problem or budget the ranking can change.
