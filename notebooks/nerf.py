@@ -102,7 +102,12 @@ def _(mo, nerf):
 
     Two more ideas make a step cheap: an **occupancy grid** (128³ cells, re-estimated from the
     field's own density every 16 steps) skips samples in empty space, and rendering stops a ray
-    once its transmittance falls below 1e-4 (**early termination**).
+    once its transmittance falls below 1e-4 (**early termination**). On a GPU the whole
+    training step (march, encoding, MLPs, compositing, backward, Adam) is recorded once as a
+    **CUDA graph** and replayed: a step is a couple of hundred small kernels, and replaying them
+    as one launch lets the GPU, not Python, set the pace. For that the step evaluates a fixed,
+    calibrated number of samples (re-chosen after each occupancy update), so its shapes do not
+    change from step to step.
     """
     mo.md(_text)
     return

@@ -1,14 +1,17 @@
 """Ours' training step: the sync-free path (a fixed, calibrated number of samples a step) trains
-exactly as the exact path while the capacity holds, and counts the steps where it did not."""
+exactly as the exact path while the capacity holds, and counts the steps where it did not; how
+the capacity is chosen (a captured graph is reused while it fits); the learning-rate decay."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 import torch
 
+from gpulab.errors import UsageError
 from gpulab.workloads.nerf import NerfConfig
-from gpulab.workloads.nerf.methods import Ours
+from gpulab.workloads.nerf.methods import Ours, capacity_for
 
 
 def _rays(count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -64,3 +67,34 @@ def test_too_little_room_is_counted_and_changes_the_step() -> None:
     static, losses = _train(True, 17, capacity=64)  # far fewer than the kept samples
     assert static.overflow_steps == 15  # steps 2-16 ran short; step 1 calibrated exactly
     assert losses[0] == exact_losses[0] and losses[5] != exact_losses[5]
+
+
+def test_a_capacity_is_kept_while_it_fits_and_rechosen_when_it_does_not() -> None:
+    first = capacity_for(300_000, None, 2_000_000)
+    assert 300_000 * 1.25 <= first <= 300_000 * 1.25 * 1.13  # rounded up by at most ~1/8
+    assert capacity_for(280_000, first, 2_000_000) == first  # a captured graph is reused
+    assert capacity_for(first, first, 2_000_000) > first  # no room left: grows
+    assert capacity_for(first // 3, first, 2_000_000) < first  # mostly padding: shrinks
+    assert capacity_for(10, None, 2_000_000) == 4096  # at least one quantum
+    assert capacity_for(3_000, None, 2_048) == 2_048  # never more samples than the step has
+
+
+def test_the_learning_rate_decays_to_its_final_ratio() -> None:
+    config = replace(
+        NerfConfig.for_profile("smoke"), encoding="index_add", lr_decay_steps=32, lr_final_ratio=0.1
+    )
+    method = Ours(config, 1.0, (1.0, 1.0, 1.0), "cpu")
+    origins, dirs, target = _rays(64)
+    seen = []
+    for _ in range(48):
+        method.step(origins, dirs, target)
+        seen.append(method.optim.param_groups[0]["lr"])
+    assert seen[0] == config.lr  # the schedule moves every 16 steps, with the grid
+    assert abs(seen[20] - config.lr * 0.1**0.5) < 1e-9  # halfway in log space at step 16
+    assert abs(seen[-1] - config.lr * 0.1) < 1e-9  # at and after step 32: the final ratio
+
+
+def test_a_bad_schedule_is_refused() -> None:
+    for bad in ({"lr_decay_steps": -1}, {"lr_final_ratio": 0.0}, {"lr_final_ratio": 2.0}):
+        with pytest.raises(UsageError, match="lr_decay_steps"):
+            replace(NerfConfig(), **bad).validate()

@@ -38,9 +38,13 @@ class NerfConfig:
     samples: int = 128  # uniform samples per ray before occupancy skipping
     # a fixed (calibrated) number of samples evaluated per step: no host sync in a step
     static_samples: bool = False
+    # on a CUDA GPU, ours' step is captured as a CUDA graph and replayed (implies static_samples)
+    cuda_graph: bool = True
     occupancy_resolution: int = 128
     batch_rays: int = 4096  # rays per step, the same for both models by default
     lr: float = 1e-2
+    lr_decay_steps: int = 0  # exponential decay to lr_final_ratio x lr at this step (0: none)
+    lr_final_ratio: float = 0.1
     ours_seconds: float = 30.0
     ours_max_steps: int = 100_000
     # vanilla: Mildenhall et al. 2020
@@ -95,6 +99,8 @@ class NerfConfig:
             raise UsageError(f"encoding {self.encoding!r}: choose one of {', '.join(ENCODINGS)}")
         if self.ours_seconds <= 0 or self.vanilla_seconds <= 0:
             raise UsageError("both time budgets must be positive seconds")
+        if self.lr_decay_steps < 0 or not 0 < self.lr_final_ratio <= 1:
+            raise UsageError("lr_decay_steps must be >= 0 and lr_final_ratio in (0, 1]")
         if self.base_resolution < 2 or self.max_resolution < self.base_resolution:
             raise UsageError("need 2 <= base_resolution <= max_resolution")
         return self

@@ -156,6 +156,14 @@ def meaning_text(result: Any) -> str:
         f"{100 * result.stats['occupied_fraction']:.0f} % of the box as occupied; early "
         "termination drops the rest)."
     )
+    captures, error = result.stats.get("ours_graph_captures"), result.stats.get("ours_graph_error")
+    if error:
+        lines.append(f"- Ours' step ran eagerly: the CUDA graph was not used ({error[:200]}).")
+    elif captures:
+        lines.append(
+            f"- Ours' step was replayed from a CUDA graph, captured {captures} times (once per "
+            "evaluated-sample capacity as the occupied space shrank)."
+        )
     if result.device == "cpu":
         lines.append(
             "- This ran on the CPU at smoke sizes: the times compare CPU with CPU and say "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from .config import NerfConfig
+from .graphed_step import GraphedStep
 from .hashgrid import HashGrid
 from .models import HashField, VanillaField
 from .occupancy import OccupancyGrid
@@ -18,13 +19,28 @@ from .render import composite, deltas, ray_box, sample_pdf, stratified
 
 EARLY_STOP_T = 1e-4
 CAPACITY_MARGIN = 1.25  # static_samples: room over the calibrating step's kept samples
+SHRINK_BELOW = 0.6  # a capacity is kept until the kept samples fill less than this of it
 _CAPACITY_QUANTUM = 1 << 12
 _RENDER_CHUNK = 1 << 14
 _MARCH_CHUNKS = 4
 
 
 def _autocast(device: torch.device):  # noqa: ANN202 - bf16 matmuls on a GPU, fp32 on the CPU
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    # no cast cache: a captured step must cast the weights Adam just changed
+    return torch.autocast(
+        "cuda", dtype=torch.bfloat16, enabled=device.type == "cuda", cache_enabled=False
+    )
+
+
+def capacity_for(kept: int, current: int | None, total: int) -> int:
+    """Samples to evaluate a step: `current` while `kept` fits in it and fills at least
+    SHRINK_BELOW of it (a captured graph is reused), else kept x CAPACITY_MARGIN rounded up to
+    a step of about 1/8 of its size (at least 4096), never more than `total`."""
+    if current is not None and SHRINK_BELOW * current <= kept <= current / 1.1:
+        return current
+    room = max(1, int(kept * CAPACITY_MARGIN))
+    quantum = max(_CAPACITY_QUANTUM, 1 << max(0, room.bit_length() - 4))
+    return min(total, -(-room // quantum) * quantum)
 
 
 class Ours:
@@ -37,22 +53,39 @@ class Ours:
         grid = HashGrid.for_config(config)
         self.field = HashField(grid, bound).to(self.device)
         grid.warm_up()  # Triton's one-time compile happens here, outside the training clock
-        # fused on a GPU: one kernel for all parameters, its step counters on the device
+        on_gpu = self.device.type == "cuda"
+        # a captured step on a GPU: it needs the fixed-capacity path and Adam's state on the device
+        self.graphed = (
+            GraphedStep(self._static_step, config.batch_rays, self.device)
+            if config.cuda_graph and on_gpu
+            else None
+        )
+        # fused on a GPU: one kernel for all parameters, its step counters on the device; the
+        # learning rate a device tensor where a graph reads it (the schedule fills it in place)
+        self.lr, self.lr_decay_steps, self.lr_final = (
+            config.lr,
+            config.lr_decay_steps,
+            config.lr_final_ratio,
+        )
         self.optim = torch.optim.Adam(
             self.field.parameters(),
-            lr=config.lr,
+            lr=torch.tensor(config.lr, device=self.device) if self.graphed else config.lr,
             betas=(0.9, 0.99),
             eps=1e-15,
-            fused=self.device.type == "cuda",
+            fused=on_gpu,
+            capturable=self.graphed is not None,
         )
         self.grid = OccupancyGrid(config.occupancy_resolution, bound, self.device)
         self.background = torch.tensor(background, device=self.device)
         self.step_size = 2 * 3**0.5 * bound / config.samples
         self.batch_rays, self.steps, self.evaluated = config.batch_rays, 0, [0, 0]
-        # static_samples: a fixed number of samples evaluated a step (no host sync), recalibrated
-        # by an exact step after every occupancy update; steps that had more kept samples than
-        # room (the excess dropped) are counted in `overflow_steps`
-        self.static_samples, self.capacity = config.static_samples, None
+        # static_samples (always where a graph is captured): a fixed number of samples evaluated
+        # a step, no host sync in it; the capacity is re-chosen from the kept samples of one step
+        # after every occupancy update, kept while it fits (`capacity_for`); steps that had more
+        # kept samples than room (the excess dropped) are counted in `overflow_steps`
+        self.static_samples = config.static_samples or self.graphed is not None
+        self.capacity: int | None = None
+        self.capacity_before: int | None = None
         self._overflow = torch.zeros((), dtype=torch.long, device=self.device)
         self.overflow_steps = 0
 
@@ -91,28 +124,54 @@ class Ours:
         keep = self.grid.occupied(points) & (far > near)[:, None]
         return t, far, points, keep
 
-    def step(self, origins, dirs, target) -> float:  # noqa: ANN001
+    def _static_step(self, origins, dirs, target, capacity: int) -> torch.Tensor:  # noqa: ANN001
+        """Forward, backward and Adam at a fixed `capacity` of evaluated samples: no host sync
+        (the body a CUDA graph records)."""
         t, far, points, keep = self._march(origins, dirs, jitter=True)
-        if self.static_samples and self.capacity is None:  # calibrate: one exact step
-            kept = int(keep.sum())
-            quanta = max(1, -(-int(kept * CAPACITY_MARGIN) // _CAPACITY_QUANTUM))
-            self.capacity = quanta * _CAPACITY_QUANTUM
-            sigma, rgb = self._fields(points, dirs, keep)
-        else:
-            sigma, rgb = self._fields(points, dirs, keep, self.capacity)
+        sigma, rgb = self._fields(points, dirs, keep, capacity)
+        return self._descend(sigma, rgb, t, far, target)
+
+    def _descend(self, sigma, rgb, t, far, target) -> torch.Tensor:  # noqa: ANN001
         colour, _, _ = composite(sigma, rgb, t, deltas(t, far), self.background)
         loss = torch.nn.functional.mse_loss(colour, target)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
+        return loss.detach()
+
+    def step(self, origins, dirs, target) -> torch.Tensor:  # noqa: ANN001
+        """One training step on these rays; every 16th also updates the occupancy grid."""
+        if not self.static_samples:
+            t, far, points, keep = self._march(origins, dirs, jitter=True)
+            loss = self._descend(*self._fields(points, dirs, keep), t, far, target)
+        else:
+            if self.capacity is None:  # after an update: how many samples does a step keep?
+                _, _, _, keep = self._march(origins, dirs, jitter=False)
+                self.capacity = capacity_for(int(keep.sum()), self.capacity_before, keep.numel())
+            if self.graphed is not None and self.graphed.active:
+                loss = self.graphed.run(origins, dirs, target, self.capacity)
+            else:
+                loss = self._static_step(origins, dirs, target, self.capacity)
         self.steps += 1
         if self.steps % 16 == 0:
             self.grid.update(self._density, self.step_size)
+            self._schedule()
             if self.static_samples:  # one sync every 16 steps: count overflows, recalibrate
                 self.overflow_steps += int(self._overflow)
                 self._overflow.zero_()
-                self.capacity = None
-        return loss.detach()
+                self.capacity_before, self.capacity = self.capacity, None
+        return loss
+
+    def _schedule(self) -> None:
+        """Exponential learning-rate decay to `lr_final` x lr at `lr_decay_steps` (0: none)."""
+        if self.lr_decay_steps <= 0:
+            return
+        value = self.lr * self.lr_final ** min(1.0, self.steps / self.lr_decay_steps)
+        for group in self.optim.param_groups:
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(value)
+            else:
+                group["lr"] = value
 
     def _density(self, points: torch.Tensor) -> torch.Tensor:
         with _autocast(self.device):

@@ -29,8 +29,8 @@ class OccupancyGrid:
 
     @torch.no_grad()
     def update(self, density_fn, step_size: float, decay: float = 0.95) -> None:
-        """Re-estimate every cell at one jittered point (no host sync: a training step calls
-        it; `mask.float().mean()` is the occupied fraction)."""
+        """Re-estimate every cell at one jittered point, in place (no host sync: a training step
+        calls it; `mask.float().mean()` is the occupied fraction)."""
         res = self.resolution
         idx = torch.stack(
             torch.meshgrid(*(torch.arange(res, device=self.density.device),) * 3, indexing="ij"),
@@ -39,5 +39,6 @@ class OccupancyGrid:
         jitter = torch.rand(idx.shape, device=idx.device)
         points = (idx + jitter) / res * (2 * self.bound) - self.bound
         sigma = torch.cat([density_fn(p) for p in points.split(1 << 18)]).reshape((res,) * 3)
-        self.density = torch.maximum(self.density * decay, sigma.float())
-        self.mask = (1 - torch.exp(-self.density * step_size)) > THRESHOLD
+        # in place: a captured training step reads the mask from where it was at capture
+        torch.maximum(self.density * decay, sigma.float(), out=self.density)
+        self.mask.copy_((1 - torch.exp(-self.density * step_size)) > THRESHOLD)

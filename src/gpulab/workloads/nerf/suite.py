@@ -158,6 +158,10 @@ def _finish(config, device, data, methods, curves, baseline, started, say, total
         "occupied_fraction": ours.occupied_fraction(),
         "samples_evaluated_fraction": evaluated / max(considered, 1),
         "ours_steps_per_s": curves["ours"].steps / max(curves["ours"].seconds, 1e-9),
+        # a captured step (CUDA graph): how many captures, and why none if one failed
+        "ours_graph_captures": ours.graphed.captures if ours.graphed else None,
+        "ours_graph_error": ours.graphed.error if ours.graphed else None,
+        "ours_overflow_steps": ours.overflow_steps,
         "vanilla_steps_per_s": curves["vanilla"].steps / max(curves["vanilla"].seconds, 1e-9),
         "image_size": [data.test.height, data.test.width],
         "train_views": len(data.train.images),
