@@ -6,7 +6,8 @@
 #   2. gpulab test notebooks/inference_serving.py --profile full --report $OUT/gpu-test
 #      (three models, concurrency 1..64 and two rates, faults; about 100 s)
 #   3. the same under GPULAB_MEMORY_BUDGET=22GiB into $OUT/gpu-test-budget (about 100 s; skip it
-#      with SERVING_SKIP_BUDGET=1; SERVING_SKIP_BENCH=1 skips step 1, SERVING_SKIP_NOTEBOOK=1 step 2)
+#      with SERVING_SKIP_BUDGET=1; SERVING_SKIP_BENCH=1 skips step 1, SERVING_SKIP_NOTEBOOK=1 step 2;
+#      SERVING_ROWS_MIN_RATIO=R skips steps 2-3 where the bench's ratio came out below R)
 # Expected total: about 4-5 minutes, including building the server venv offline (about 30 s).
 #
 # Needs the server wheels carried as .parts-serving/partNN (see serving_wheels.sh), one part per
@@ -53,6 +54,17 @@ python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_devic
 if [ "${SERVING_SKIP_BENCH:-0}" != 1 ]; then
   step "gpulab bench serving --profile full"
   timeout 220 gpulab bench serving --profile full --out "$OUT"
+  ratio=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['ratio'] or 0)" \
+    "$OUT/serving.json" 2>/dev/null || echo 0)
+  step "bench ratio $ratio; server notes:"
+  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['details'].get('server_notes'))" \
+    "$OUT/serving.json" 2>/dev/null
+  # SERVING_ROWS_MIN_RATIO=4: the notebook rows only where the bench reached that ratio
+  if python3 -c "import sys; sys.exit(float(sys.argv[1]) < float(sys.argv[2]))" \
+    "$ratio" "${SERVING_ROWS_MIN_RATIO:-0}"; then :; else
+    step "ratio below SERVING_ROWS_MIN_RATIO=${SERVING_ROWS_MIN_RATIO}: notebook rows skipped"
+    SERVING_SKIP_NOTEBOOK=1 SERVING_SKIP_BUDGET=1
+  fi
 fi
 
 if [ "${SERVING_SKIP_NOTEBOOK:-0}" != 1 ]; then

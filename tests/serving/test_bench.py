@@ -18,6 +18,7 @@ def test_bench_serving_smoke(tmp_path: Path) -> None:
     both = details["batched_best"] and details["unbatched_best"]
     assert ("CPU run" if both else "no level with p99") in report["no_ratio_because"]
     assert details["check"]["passed"] and details["server_gone_after"]
+    assert "resnet50 forward eager (on the CPU)" in details["server_notes"]
     assert details["config"]["models"] == ["resnet50"]
     assert {r["batching"] for r in details["rows"]} == {True, False}
     assert all(r["ok"] > 0 for r in details["rows"])

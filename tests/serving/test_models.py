@@ -79,3 +79,14 @@ def test_a_channels_last_resnet_gives_the_nchw_answers() -> None:
     model = model.to(memory_format=torch.channels_last)  # what build does on a GPU
     assert models.channels_last(model)
     np.testing.assert_allclose(models.forward(model, pixels), nchw, rtol=1e-4, atol=1e-4)
+
+
+def test_off_a_gpu_the_graphed_forward_says_why_and_answers_eagerly() -> None:
+    from gpulab.workloads.serving.graphed_forward import GraphedForward
+
+    shape = models.ModelShape(models.RESNET, tiny=True)
+    model = models.build(shape, seed=3)
+    graphed = GraphedForward(model, shape, max_batch_size=4)
+    assert graphed.graphs == {} and graphed.error == "the model is not on a CUDA GPU"
+    batch = models.example_inputs(shape, 3)
+    np.testing.assert_array_equal(graphed(batch), models.forward(model, batch))

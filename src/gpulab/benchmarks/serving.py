@@ -55,6 +55,7 @@ def run(profile: str) -> BenchResult:
             "check": check.to_dict(),
             "server_ready_s": result.ready_s,
             "server_gone_after": result.server_gone,
+            "server_notes": result.server_notes,
             "gpu": result.gpu,
             "rows": [r.to_dict() for r in result.rows],
             "config": config.to_dict(),

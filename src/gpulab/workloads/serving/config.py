@@ -32,6 +32,8 @@ class ServingConfig:
     max_batch_size: int = 16
     max_queue_delay_us: int = 2000
     instances: int = 1
+    # on a GPU, each batch size's forward is replayed from a CUDA graph (both variants alike)
+    cuda_graphs: bool = True
     concurrency: tuple[int, ...] = (1, 4, 8)  # closed loop: requests in flight
     rates: tuple[float, ...] = (20.0,)  # open loop: requests started per second
     requests_per_level: int = 60

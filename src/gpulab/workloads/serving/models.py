@@ -85,19 +85,26 @@ def example_inputs(shape: ModelShape, count: int, seed: int = 1) -> Any:
     return rng.standard_normal(full).astype(np.float32)
 
 
-def forward(model: Any, batch: Any, dtype: str = "float32") -> Any:
+def forward(model: Any, batch: Any) -> Any:
     """One forward pass on a numpy batch -> float32 numpy (BERT: the [CLS] embedding)."""
     import torch
 
     param = next(model.parameters())
-    tensor = torch.from_numpy(batch).to(param.device)
+    with torch.inference_mode():
+        out = run_on_device(model, torch.from_numpy(batch).to(param.device))
+    return out.cpu().numpy()
+
+
+def run_on_device(model: Any, tensor: Any) -> Any:
+    """The model on a batch already on its device -> float32 outputs there (what a CUDA graph
+    records): NHWC where its convolutions are, floats cast to its dtype."""
+    import torch
+
     if tensor.dim() == 4 and channels_last(model):
         tensor = tensor.contiguous(memory_format=torch.channels_last)
     if tensor.is_floating_point():
-        tensor = tensor.to(param.dtype)
-    with torch.inference_mode():
-        out = model(tensor)
-    return out.float().cpu().numpy()
+        tensor = tensor.to(next(model.parameters()).dtype)
+    return model(tensor).float()
 
 
 def _mlp(shape: ModelShape) -> Any:

@@ -39,6 +39,12 @@ class Server:
         names = [n for m in self.spec.models for n in (m, m + NOBATCH_SUFFIX)]
         return [*names, FAULTY]
 
+    def notes(self) -> list[str]:
+        """The server's own set-up lines (e.g. whether its forwards replay CUDA graphs)."""
+        marker = "gpulab-serving: "
+        lines = self.child.tail(lines=200).splitlines()
+        return [line.split(marker, 1)[1] for line in lines if marker in line]
+
     def stop(self) -> None:
         self.child.stop()
 
@@ -69,6 +75,7 @@ def start_server(
         grpc_port=grpc,
         metrics_port=metrics,
         seed=config.seed,
+        cuda_graphs=config.cuda_graphs,
     )
     workdir = Path(tempfile.mkdtemp(prefix="gpulab-serve-"))
     (workdir / "spec.json").write_text(json.dumps(spec.to_dict()))

@@ -16,16 +16,30 @@ from pathlib import Path
 from typing import Any
 
 from gpulab.workloads.serving import models
+from gpulab.workloads.serving.graphed_forward import GraphedForward
 from gpulab.workloads.serving.spec import NOBATCH_SUFFIX, ServerSpec
 
 
-def _infer_fn(model: Any, shape: models.ModelShape, dtype: str) -> Any:
+def _infer_fn(run: Any) -> Any:
     """A PyTriton function: the batch of requests Triton formed -> one forward pass."""
 
     def infer(**inputs: Any) -> dict[str, Any]:
-        return {"output": models.forward(model, inputs["input"], dtype)}
+        return {"output": run(inputs["input"])}
 
     return infer
+
+
+def _runner(model: Any, shape: models.ModelShape, spec: ServerSpec) -> Any:
+    """The model's forward on numpy batches: replayed CUDA graphs where the spec asks and the
+    model is on a GPU, else eager; says which in the server's log."""
+    if not spec.cuda_graphs or spec.device == "cpu":
+        why = "CUDA graphs off" if not spec.cuda_graphs else "on the CPU"
+        print(f"gpulab-serving: {shape.name} forward eager ({why})", flush=True)
+        return lambda batch: models.forward(model, batch)
+    graphed = GraphedForward(model, shape, spec.max_batch_size)
+    how = f"eager ({graphed.error})" if graphed.error else f"{len(graphed.graphs)} CUDA graphs"
+    print(f"gpulab-serving: {shape.name} forward {how}", flush=True)
+    return graphed
 
 
 def _faulty(**inputs: Any) -> dict[str, Any]:
@@ -43,7 +57,8 @@ def _bind(triton: Any, spec: ServerSpec, name: str) -> None:
     ]
     for model in instances:  # every batch size the batcher may form, before any request
         for size in range(1, spec.max_batch_size + 1):
-            models.forward(model, models.example_inputs(shape, size), spec.dtype)
+            models.forward(model, models.example_inputs(shape, size))
+    runners = [_runner(model, shape, spec) for model in instances]
     in_dtype = np.dtype(shape.input_dtype()).type
     inputs = [Tensor(name="input", dtype=in_dtype, shape=shape.input_shape())]
     outputs = [Tensor(name="output", dtype=np.float32, shape=(-1,))]
@@ -54,7 +69,7 @@ def _bind(triton: Any, spec: ServerSpec, name: str) -> None:
     for model_name, batcher in variants.items():
         triton.bind(
             model_name=model_name,
-            infer_func=[batch(_infer_fn(m, shape, spec.dtype)) for m in instances],
+            infer_func=[batch(_infer_fn(run)) for run in runners],
             inputs=inputs,
             outputs=outputs,
             config=ModelConfig(max_batch_size=spec.max_batch_size, batcher=batcher),

@@ -26,6 +26,7 @@ class ServerSpec:
     grpc_port: int
     metrics_port: int
     seed: int = 0
+    cuda_graphs: bool = True  # on a GPU: each batch size's forward replayed from a CUDA graph
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -37,6 +37,7 @@ class SuiteResult:
     gpu: dict[str, Any] = field(default_factory=dict)
     server_pid: int = 0
     server_gone: bool = False
+    server_notes: list[str] = field(default_factory=list)  # what the server said of its set-up
 
     def best(self, model: str, batching: bool) -> LoadRow | None:
         rows = [r for r in self.rows if r.model == model and r.batching == batching]
@@ -59,6 +60,7 @@ class SuiteResult:
             "gpu": self.gpu,
             "server_pid": self.server_pid,
             "server_gone": self.server_gone,
+            "server_notes": self.server_notes,
         }
 
 
@@ -94,6 +96,7 @@ def run_suite(
     sampler = _sampler(config)
     try:
         result.ready_s = server.ready_s
+        result.server_notes = server.notes()
         for name in config.models:
             progress(done, total, f"checking {name} against a direct forward pass")
             result.checks.append(compare(config, name, served_outputs(config, server, name)))
