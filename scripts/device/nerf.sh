@@ -9,7 +9,8 @@
 #    About 6.5 minutes with the scene and the evaluation; printed: both curves' summary, ours'
 #    time to vanilla's best and to 30 dB, PSNR at 30 s and 60 s, the ratio.
 # 2. `gpulab test notebooks/nerf.py --profile full` (30 s per model + evaluation: about 1.3 min).
-# 3. The same with GPULAB_MEMORY_BUDGET=22GiB (about 1.3 min); skip it with NERF_SKIP_BUDGET=1.
+# 3. The same with GPULAB_MEMORY_BUDGET=22GiB (about 1.3 min); skip it with NERF_SKIP_BUDGET=1
+#    (NERF_SKIP_BENCH=1 skips step 1, NERF_SKIP_NOTEBOOK=1 step 2).
 # Whole script: about 9 minutes. Writes $OUT/nerf.json (commit as reports/bench/nerf.json),
 # $OUT/nerf.log, $OUT/gpu-test/ and $OUT/gpu-test-budget/.
 # No extra wheels: torch and pillow are on the host (marimo wheels for steps 2-3 in .whl/).
@@ -30,9 +31,11 @@ print(f"torch {torch.__version__}; GPU:",
       torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none")
 PY
 
+if [ "${NERF_SKIP_BENCH:-0}" != 1 ]; then
 step "bench nerf --profile full (vanilla 300 s, ours to vanilla's best and 30 dB, <= 90 s)"
 timeout ${BENCH_TIMEOUT_S:-480} gpulab bench nerf --profile full --out "$OUT/bench"
 step "bench exit status $?"
+fi
 if [ -f "$OUT/bench/nerf.json" ]; then
   cp "$OUT/bench/nerf.json" "$OUT/nerf.json"
   python3 - "$OUT/nerf.json" <<'PY'
@@ -53,9 +56,11 @@ print(f"HEADLINE RATIO {r['ratio']} (no ratio because: {r.get('no_ratio_because'
 PY
 fi
 
+if [ "${NERF_SKIP_NOTEBOOK:-0}" != 1 ]; then
 step "gpulab test notebooks/nerf.py --profile full"
 timeout 200 gpulab test notebooks/nerf.py --profile full --report "$OUT/gpu-test"
 step "notebook test exit status $?"
+fi
 
 if [ "${NERF_SKIP_BUDGET:-0}" != 1 ]; then
   step "the same under GPULAB_MEMORY_BUDGET=22GiB"

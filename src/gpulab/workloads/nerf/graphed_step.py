@@ -10,8 +10,9 @@ device (Adam with `capturable=True`) and an occupancy mask updated in place betw
 The stratified jitter comes from the default CUDA generator, which advances on every replay.
 
 A new capacity (the occupied space shrinks while training) means a new graph: two real steps run
-eagerly on a side stream first (with CUDA's sync check set to fail, so a step that would stall
-the host is found before capture, not during it), then the next step is captured. Where the
+eagerly on a side stream first (the first fills one-time caches, such as a constant copied to
+the GPU once; the second runs with CUDA's sync check set to fail, so a step that would stall the
+host is found before capture, not during it), then the next step is captured. Where the
 check or the capture fails, `error` says why and the steps stay eager.
 """
 
@@ -58,21 +59,22 @@ class GraphedStep:
             self.graph.replay()
             return self.loss.clone()
         if self.warm < WARMUP_STEPS:
-            self.warm += 1
-            return self._warm_step()
+            self.warm += 1  # the first fills lazy caches (a one-time copy may sync); then checked
+            return self._warm_step(check=self.warm == WARMUP_STEPS)
         return self._capture()
 
     def _inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
         return self.origins, self.dirs, self.target, self.capacity
 
-    def _warm_step(self) -> torch.Tensor:
-        """An eager step on a side stream (as capture needs), failing on any host sync."""
+    def _warm_step(self, check: bool) -> torch.Tensor:
+        """An eager step on a side stream (as capture needs); with `check`, failing on any host
+        sync."""
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         previous = torch.cuda.get_sync_debug_mode()
         try:
             with torch.cuda.stream(side):
-                torch.cuda.set_sync_debug_mode("error")
+                torch.cuda.set_sync_debug_mode("error" if check else previous)
                 loss = self.body(*self._inputs())
         except RuntimeError as err:
             torch.cuda.set_sync_debug_mode(previous)

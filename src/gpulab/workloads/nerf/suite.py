@@ -128,7 +128,9 @@ def run_nerf(
                 on_point(dict(curves))
 
         steps = config.ours_max_steps if name == "ours" else config.vanilla_max_steps
-        budget = Budget(seconds[name], steps, config.eval_every_s, _targets(config, name, curves))
+        targets = _targets(config, name, curves)
+        floor = config.ours_min_seconds if name == "ours" else 0.0
+        budget = Budget(seconds[name], steps, config.eval_every_s, targets, floor)
         step_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
         curves[name] = train(methods[name], rays, probe, budget, _point, step_gen)
     curves = {name: curves[name] for name in ("ours", "vanilla")}
