@@ -162,18 +162,23 @@ def _(base_config, mo):
     batch_input = mo.ui.number(
         start=1, stop=2**24, value=base_config.batch_rays, label="rays per step"
     )
+    graph_input = mo.ui.checkbox(
+        value=base_config.cuda_graph,
+        label="ours: replay its training step from a CUDA graph (on a GPU)",
+    )
     run_button = mo.ui.run_button(label="Train both models")
     mo.vstack(
         [
             scene_input,
             mo.hstack([size_input, views_input], justify="start"),
             mo.hstack([ours_input, vanilla_input], justify="start"),
-            batch_input,
+            mo.hstack([batch_input, graph_input], justify="start"),
             run_button,
         ]
     )
     return (
         batch_input,
+        graph_input,
         ours_input,
         run_button,
         scene_input,
@@ -187,6 +192,7 @@ def _(base_config, mo):
 def _(
     base_config,
     batch_input,
+    graph_input,
     mo,
     nerf,
     ours_input,
@@ -204,6 +210,7 @@ def _(
         ours_input.value,
         vanilla_input.value,
         batch_input.value,
+        graph_input.value,
     )
     if config is None:
         _view = mo.callout(mo.md(f"**Cannot run:** {config_error}"), kind="danger")
@@ -211,7 +218,12 @@ def _(
         _view = mo.md(
             f"Runs `{config.scene}` with {config.n_train} training and {config.n_test} "
             f"held-out views, ours for {config.ours_seconds:g} s and vanilla for "
-            f"{config.vanilla_seconds:g} s of training, {config.batch_rays:,} rays a step."
+            f"{config.vanilla_seconds:g} s of training, {config.batch_rays:,} rays a step; "
+            + (
+                "ours' step replayed from a CUDA graph where a GPU runs it."
+                if config.cuda_graph
+                else "ours' step eager (no CUDA graph)."
+            )
         )
     _view
     return config, config_error

@@ -52,3 +52,10 @@ def test_controls_report_a_bad_choice() -> None:
     assert config is None and "zero training views" in error
     config, error = chosen_config(NerfConfig(), "", 64, 5, 10, 10, 256)
     assert error == "" and config.procedural and config.vanilla_batch_rays == 256
+
+
+def test_the_graph_control_reaches_the_config() -> None:
+    off, _ = chosen_config(NerfConfig(), "", 64, 5, 10, 10, 256, False)
+    kept, _ = chosen_config(replace(NerfConfig(), cuda_graph=False), "", 64, 5, 10, 10, 256)
+    assert off.cuda_graph is False and kept.cuda_graph is False
+    assert chosen_config(NerfConfig(), "", 64, 5, 10, 10, 256, True)[0].cuda_graph is True

@@ -17,8 +17,10 @@ def chosen_config(
     ours_seconds: float,
     vanilla_seconds: float,
     batch_rays: int,
+    cuda_graph: bool | None = None,
 ) -> tuple[NerfConfig | None, str]:
-    """(config, "") for valid choices, else (None, the one-line reason)."""
+    """(config, "") for valid choices, else (None, the one-line reason); `cuda_graph` None
+    keeps the base's choice."""
     scene = scene.strip() or PROCEDURAL
     config = replace(
         base,
@@ -29,6 +31,7 @@ def chosen_config(
         vanilla_seconds=vanilla_seconds,
         batch_rays=batch_rays,
         vanilla_batch_rays=batch_rays,
+        cuda_graph=base.cuda_graph if cuda_graph is None else cuda_graph,
     )
     try:
         config.validate()
