@@ -40,6 +40,9 @@ def run(profile: str) -> BenchResult:
     # Compiling pays off where kernel launches are the bottleneck (a GPU); on a CPU the C++
     # compile costs more than the run.
     config = replace(config, compile=config.compile and torch.cuda.is_available())
+    # GPULAB_LORA_CUDA_GRAPH=1: ours' steps captured and replayed (off by default until measured)
+    if os.environ.get("GPULAB_LORA_CUDA_GRAPH", "").strip().lower() in ("1", "yes"):
+        config = replace(config, cuda_graph=True)
     asked = os.environ.get("GPULAB_LORA_TRAINER_BF16", "").strip().lower()
     trainer_bf16 = asked in ("1", "yes") if asked else TRAINER_BF16[profile]
     result = lora.compare(

@@ -49,9 +49,10 @@ class FinetuneConfig:
     compile: bool = False  # torch.compile each decoder layer (GPU: launch-bound small models)
     compile_backend: str = "inductor"  # "aot_eager" traces without generating kernels (tests)
     loss_chunk_tokens: int = 4096  # tokens per head+loss chunk; 0 materialises the full logits
-    # On CUDA (bf16/fp32) each step captured once and replayed. Off by default: a capture
-    # during which torch.compile recompiles a layer fails, and the eager steps after it then
-    # meet a generator left in capture mode.
+    # On CUDA (bf16/fp32) each step captured once and replayed, with an explicit attention
+    # mask (`attention_mask.py`) so warm-up and capture call the layers alike. Off by default
+    # until that runs on a GPU: a capture during which torch.compile recompiles a layer fails,
+    # and the eager steps after it then meet a generator left in capture mode.
     cuda_graph: bool = False
 
     def __post_init__(self) -> None:

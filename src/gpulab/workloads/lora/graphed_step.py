@@ -76,13 +76,16 @@ class GraphedStep:
         if self.graph is not None:
             self.graph.replay()
         elif not self.capture or step < WARMUP_STEPS:
-            self._eager()
+            self._eager(check=step == WARMUP_STEPS - 1)
         else:
             self._capture()
         state.losses[step] = self.loss
         state.tokens[step] = self.tokens
 
-    def _eager(self) -> None:
+    def _eager(self, check: bool = False) -> None:
+        """An eager step (on a side stream where capture follows); with `check`, CUDA's sync
+        check fails any host sync, so a step that cannot be captured is found here, before a
+        capture would fail and leave the CUDA generator in capture mode."""
         import torch
 
         if not self.capture:
@@ -91,10 +94,15 @@ class GraphedStep:
             return
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            self._body()
-            self.state.optimizer.zero_grad(set_to_none=True)
-        torch.cuda.current_stream().wait_stream(side)
+        previous = torch.cuda.get_sync_debug_mode()
+        try:
+            with torch.cuda.stream(side):
+                torch.cuda.set_sync_debug_mode("error" if check else previous)
+                self._body()
+                self.state.optimizer.zero_grad(set_to_none=True)
+        finally:
+            torch.cuda.set_sync_debug_mode(previous)
+            torch.cuda.current_stream().wait_stream(side)
 
     def _capture(self) -> None:
         import torch

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gpulab.errors import UsageError
 from gpulab.progress import ProgressFn, no_progress
 from gpulab.timing import Timing
+from gpulab.workloads.lora.attention_mask import document_causal_mask
 from gpulab.workloads.lora.blocks import Blocks
 from gpulab.workloads.lora.compiled_layers import CompiledLayers, compiled_graph_count
 from gpulab.workloads.lora.config import FinetuneConfig, autocast, resolve_precision
@@ -114,6 +115,8 @@ class TrainingState:
     losses: torch.Tensor  # [steps] each step's mean loss, filled on the device
     tokens: torch.Tensor  # [steps] each step's trained tokens
     head_split: tuple[Any, Any] | None  # (body, head) when the loss runs the head in chunks
+    # the attention mask built here and passed explicitly (a captured step: one code path)
+    explicit_mask: bool = False
 
     @property
     def planned_tokens(self) -> int:
@@ -179,11 +182,16 @@ def summed_loss(
 ) -> torch.Tensor:
     """Summed next-token loss of one micro-batch, under autocast; the head in chunks if it can.
 
-    `position_ids` that restart per document make transformers' attention block-diagonal (no
-    attention mask is passed, so it derives one document mask from them)."""
+    `position_ids` that restart per document make transformers' attention block-diagonal: it
+    derives the document mask from them, or (`explicit_mask`, for a captured step) the same
+    mask is built by `document_causal_mask` and passed in."""
     inputs = {"input_ids": input_ids, "use_cache": False}
     if position_ids is not None:
         inputs["position_ids"] = position_ids
+    if state.explicit_mask:
+        inputs["attention_mask"] = document_causal_mask(
+            position_ids, input_ids.shape[1], input_ids.device
+        )
     with autocast(state.precision, state.device):
         if state.head_split is not None:
             body, head = state.head_split
@@ -228,6 +236,7 @@ def _graphed(state: TrainingState) -> GraphedStep | None:
     if state.precision == "fp16":  # GradScaler's skipped steps need the host
         return None
     state.optimizer = graph_ready_optimizer(state.params, state.config, state.device)
+    state.explicit_mask = True  # warm-up and capture must call the layers the same way
     return GraphedStep(state, summed_loss)
 
 
