@@ -91,9 +91,12 @@ class GraphedStep:
         try:
             with torch.cuda.graph(graph):
                 self.loss = self.body(*self._inputs())
-        except RuntimeError as err:  # the CUDA state after a failed capture is not reused
-            self.error = f"capture failed: {err}"
-            raise
+        except RuntimeError as err:  # CUDA's generator stays in capture mode: no eager retry
+            self.error = f"capture failed: {str(err).splitlines()[0]}"
+            raise RuntimeError(
+                f"capturing ours' training step as a CUDA graph failed ({self.error}); restart "
+                "the kernel and run with the CUDA-graph control off (cuda_graph=False)"
+            ) from err
         self.graph = graph
         self.captures += 1
         graph.replay()  # capturing records the step without running it
