@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gpulab.cuda_graphs import warm_up_stream
 from gpulab.workloads.lora.objective import IGNORE_INDEX
 
 if TYPE_CHECKING:
@@ -86,23 +87,13 @@ class GraphedStep:
         """An eager step (on a side stream where capture follows); with `check`, CUDA's sync
         check fails any host sync, so a step that cannot be captured is found here, before a
         capture would fail and leave the CUDA generator in capture mode."""
-        import torch
-
         if not self.capture:
             self._body()
             self.state.optimizer.zero_grad(set_to_none=True)
             return
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        previous = torch.cuda.get_sync_debug_mode()
-        try:
-            with torch.cuda.stream(side):
-                torch.cuda.set_sync_debug_mode("error" if check else previous)
-                self._body()
-                self.state.optimizer.zero_grad(set_to_none=True)
-        finally:
-            torch.cuda.set_sync_debug_mode(previous)
-            torch.cuda.current_stream().wait_stream(side)
+        with warm_up_stream(check_syncs=check):
+            self._body()
+            self.state.optimizer.zero_grad(set_to_none=True)
 
     def _capture(self) -> None:
         import torch

@@ -1,8 +1,8 @@
 """Ours' training step captured as a CUDA graph and replayed: the GPU, not the host, sets the pace.
 
 A step of ours launches about two hundred small kernels (march, occupancy lookup, sort, hash
-encoding, two tiny MLPs, compositing, their backward, Adam) that the H200 finishes in about 2 ms,
-while Python issues them in about 12 ms. A CUDA graph records the step once and replays it with
+encoding, two tiny MLPs, compositing, their backward, Adam) that a large GPU finishes sooner than
+Python issues them (`reports/device/h200/nerf-probe-cuda-graph.log` times both). A CUDA graph records the step once and replays it with
 one launch. What a graph needs, ours provides: a fixed shape (the static-capacity path evaluates a
 calibrated number of samples, `capacity`, so a step has no data-dependent size and no host
 sync), inputs in fixed buffers (the step's rays are copied in), the optimizer's state on the
@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+from gpulab.cuda_graphs import warm_up_stream
 
 WARMUP_STEPS = 2  # eager steps at a new capacity before it is captured
 
@@ -67,24 +69,14 @@ class GraphedStep:
         return self.origins, self.dirs, self.target, self.capacity
 
     def _warm_step(self, check: bool) -> torch.Tensor:
-        """An eager step on a side stream (as capture needs); with `check`, failing on any host
-        sync."""
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        previous = torch.cuda.get_sync_debug_mode()
+        """An eager step on a side stream (as capture needs); with `check`, a host sync in it
+        keeps the steps eager from here on, with the reason in `error`."""
         try:
-            with torch.cuda.stream(side):
-                torch.cuda.set_sync_debug_mode("error" if check else previous)
-                loss = self.body(*self._inputs())
+            with warm_up_stream(check_syncs=check):
+                return self.body(*self._inputs())
         except RuntimeError as err:
-            torch.cuda.set_sync_debug_mode(previous)
-            torch.cuda.current_stream().wait_stream(side)
             self.error = f"the step synchronises with the host, so it is not captured: {err}"
             return self.body(*self._inputs())
-        finally:
-            torch.cuda.set_sync_debug_mode(previous)
-        torch.cuda.current_stream().wait_stream(side)
-        return loss
 
     def _capture(self) -> torch.Tensor:
         graph = torch.cuda.CUDAGraph()
