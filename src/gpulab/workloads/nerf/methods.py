@@ -21,7 +21,7 @@ EARLY_STOP_T = 1e-4
 CAPACITY_MARGIN = 1.25  # static_samples: room over the calibrating step's kept samples
 SHRINK_BELOW = 0.6  # a capacity is kept until the kept samples fill less than this of it
 _CAPACITY_QUANTUM = 1 << 12
-_RENDER_CHUNK = 1 << 14
+_RENDER_CHUNK = 1 << 14  # ours' rays per rendering pass (it evaluates only occupied samples)
 _MARCH_CHUNKS = 4
 
 
@@ -256,8 +256,12 @@ class Vanilla:
 
     @torch.no_grad()
     def render(self, origins, dirs):  # noqa: ANN001, ANN201
+        """Fine colour and depth in chunks of one training batch: every sample goes through both
+        8 x 256 MLPs, so a larger chunk would add its activations to the training step's cached
+        memory (on top of the size the batch check allowed)."""
+        chunk = self.batch_rays
         out = [
             self._both(o, d, jitter=False)[1]
-            for o, d in zip(origins.split(_RENDER_CHUNK), dirs.split(_RENDER_CHUNK), strict=True)
+            for o, d in zip(origins.split(chunk), dirs.split(chunk), strict=True)
         ]
         return torch.cat([c for c, _, _ in out]), torch.cat([d for _, d, _ in out])
