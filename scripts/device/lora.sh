@@ -11,8 +11,8 @@
 #    (bf16, DataCollatorWithFlattening at one fixed row length, adamw_torch_fused, SDPA,
 #    torch_compile=True: if compiling fails it reruns eagerly and records why) = the headline
 #    peer, and Trainer's defaults (fp32, padding). TRAINER_BF16=1 adds Trainer with only
-#    bf16=True (one more run). GPULAB_LORA_CUDA_GRAPH=1 captures ours' steps as a CUDA graph
-#    (the JSON's ours.cuda_graph / cuda_graph_error say whether it held).
+#    bf16=True (one more run). Ours' steps replay one captured CUDA graph
+#    (GPULAB_LORA_CUDA_GRAPH=0: eager; the JSON's ours.cuda_graph / cuda_graph_error say what ran).
 #    Prints every side's trained tokens/s and losses, the ratio, the eval-loss check (+-2 %) and
 #    what became of Trainer's torch_compile.
 # 2. The notebook's full profile headless, then the same under a 22 GiB budget (one after the

@@ -35,7 +35,9 @@ def test_bench_sizes_differ_from_the_notebook_where_documented() -> None:
         "learning_rate",
         "warmup_steps",
         "log_every",
+        "cuda_graph",
     }
+    assert measured.cuda_graph and not notebook.cuda_graph
     # The notebook fine-tunes the real model briefly; the bench times random weights for longer.
     assert notebook.model == lora.SMOLLM2_GGUF and measured.model.startswith("random:")
     assert (notebook.steps, measured.steps) == (60, 150)

@@ -4,7 +4,8 @@ The comparison itself is `gpulab.workloads.lora.compare` (the notebook runs it t
 picks the sizes (`FinetuneConfig.bench_for_profile`, recorded under `details.config`) and how many
 warm-up steps both sides leave out. Our side in the full profile on CUDA: bf16 autocast, packed
 rows, fused AdamW, no per-step host sync, the output head and loss computed in chunks, and each
-decoder layer compiled with `torch.compile`, documents kept apart in packed rows (and once more
+decoder layer compiled with `torch.compile`, each step after warm-up replayed from one captured
+CUDA graph (`GPULAB_LORA_CUDA_GRAPH=0` runs it eagerly), documents kept apart in packed rows (and once more
 across documents, to measure what that costs: `details.packing_comparison`). The headline peer is
 Trainer's strongest set-up (bf16, `DataCollatorWithFlattening`, `adamw_torch_fused`, SDPA,
 `torch_compile=True` on CUDA, its outcome in `details.trainer.torch_compile`); Trainer's defaults
@@ -40,9 +41,11 @@ def run(profile: str) -> BenchResult:
     # Compiling pays off where kernel launches are the bottleneck (a GPU); on a CPU the C++
     # compile costs more than the run.
     config = replace(config, compile=config.compile and torch.cuda.is_available())
-    # GPULAB_LORA_CUDA_GRAPH=1: ours' steps captured and replayed (off by default until measured)
-    if os.environ.get("GPULAB_LORA_CUDA_GRAPH", "").strip().lower() in ("1", "yes"):
-        config = replace(config, cuda_graph=True)
+    # GPULAB_LORA_CUDA_GRAPH=0 runs ours' steps eagerly (=1 captures them where the profile
+    # does not); the JSON's ours.cuda_graph says what ran
+    graph = os.environ.get("GPULAB_LORA_CUDA_GRAPH", "").strip().lower()
+    if graph in ("0", "1", "no", "yes"):
+        config = replace(config, cuda_graph=graph in ("1", "yes"))
     asked = os.environ.get("GPULAB_LORA_TRAINER_BF16", "").strip().lower()
     trainer_bf16 = asked in ("1", "yes") if asked else TRAINER_BF16[profile]
     result = lora.compare(
