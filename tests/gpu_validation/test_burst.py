@@ -45,5 +45,34 @@ def test_each_format_gets_a_burst_and_a_held_window_with_its_rate_from_its_own_t
 def test_a_bad_burst_config_names_the_setting() -> None:
     with pytest.raises(ValueError, match="sustained_s"):
         BurstConfig(sustained_s=0)
+    with pytest.raises(ValueError, match="lead_in_products"):
+        BurstConfig(lead_in_products=-1)
     with pytest.raises(ValueError, match="choose burst formats"):
         BurstConfig(dtypes=("fp64",))
+
+
+def test_lead_in_products_run_before_the_burst_and_are_not_timed(monkeypatch) -> None:  # noqa: ANN001
+    """The products queued before the burst run (the real matmul, counted) but are not in the
+    burst's product count, so not in its rate."""
+    from gpulab.workloads.gpu_validation import burst as burst_module
+
+    calls: list[int] = []
+    real = burst_module.matmul_fn
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        product = real(*args, **kwargs)
+        return lambda: (calls.append(1), product())[1]
+
+    monkeypatch.setattr(burst_module, "matmul_fn", counted)
+    config = BurstConfig(
+        dtypes=("fp32",),
+        size=64,
+        warmup_products=2,
+        rest_s=0.0,
+        lead_in_products=3,
+        burst_products=4,
+        sustained_s=0.05,
+    )
+    (result,) = run_burst(config, torch.device("cpu"))
+    assert result.burst.products == 4
+    assert len(calls) == 2 + 3 + 4 + result.sustained.products

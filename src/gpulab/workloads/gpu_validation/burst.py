@@ -6,6 +6,8 @@ so one figure cannot say both "how fast is this GPU" and "is it healthy":
 
 - **burst**: a few products right after a short warm-up, following a rest that lets the board's
   power average fall back. This is what the datasheet describes (the clock not yet pulled down).
+  The rest also drops the SM clock to idle; `lead_in_products` queued just before the timed
+  products (no host sync between) carry its climb back, so the burst is timed at full clock.
 - **sustained**: products back to back for `sustained_s` seconds (at least 5 s in the full
   profile): what a training job gets once the power cap holds the clock.
 
@@ -115,12 +117,19 @@ class BurstSustained:
         }
 
 
-def _timed_window(fn: Any, device: Any, products: int | None, seconds: float | None) -> Phase:
-    """Run `fn` `products` times (or for `seconds`), timed by CUDA events around the window."""
+def _timed_window(
+    fn: Any, device: Any, products: int | None, seconds: float | None, lead_in: int = 0
+) -> Phase:
+    """Run `fn` `products` times (or for `seconds`), timed by CUDA events around the window;
+    `lead_in` untimed products run first, queued on the same stream without a host sync, so the
+    GPU goes from them into the window without idling."""
     torch = torch_module()
     if is_cuda(device):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         torch.cuda.synchronize(device)
+    for _ in range(lead_in):
+        fn()
+    if is_cuda(device):
         start.record()
     began = time.perf_counter()
     done = 0
@@ -164,7 +173,7 @@ def burst_and_sustained(
         _timed_window(fn, device, config.warmup_products, None)
         time.sleep(config.rest_s)  # let the board's power average fall back before the burst
         with ClockWatch(nvml_index(device), interval_s=0.002) as burst_watch:
-            burst = _timed_window(fn, device, config.burst_products, None)
+            burst = _timed_window(fn, device, config.burst_products, None, config.lead_in_products)
         progress(1, 2, f"{dtype} burst")
         with ClockWatch(nvml_index(device)) as held_watch:
             held = _timed_window(fn, device, None, config.sustained_s)

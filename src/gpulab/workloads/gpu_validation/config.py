@@ -93,6 +93,9 @@ class BurstConfig:
     size: int = 8192
     warmup_products: int = 5  # cuBLAS picks its kernel, the clocks ramp up
     rest_s: float = 2.0  # idle before the burst, so the board's power average falls back
+    # products queued right before the burst's first timed one (no host sync between): the rest
+    # lets the SM clock fall to idle, and its climb back belongs to them, not to the burst
+    lead_in_products: int = 10
     burst_products: int = 10
     sustained_s: float = 5.0
     seed: int = 0
@@ -103,6 +106,8 @@ class BurstConfig:
             raise ValueError(f"choose burst formats from {', '.join(DTYPES)}, got {self.dtypes}")
         if self.size < 1 or self.warmup_products < 1 or self.burst_products < 1:
             raise ValueError("size, warmup_products and burst_products must be at least 1")
+        if self.lead_in_products < 0:
+            raise ValueError("lead_in_products must be >= 0")
         if self.rest_s < 0 or self.sustained_s <= 0:
             raise ValueError("rest_s must be >= 0 and sustained_s > 0")
 
@@ -111,7 +116,12 @@ class BurstConfig:
         """'smoke': a 128³ fp32/bf16 pair for a CPU; 'full': every format at 8192³, 5 s held."""
         if profile == "smoke":
             return cls(
-                dtypes=("fp32", "bf16"), size=128, warmup_products=2, rest_s=0.0, sustained_s=0.2
+                dtypes=("fp32", "bf16"),
+                size=128,
+                warmup_products=2,
+                rest_s=0.0,
+                lead_in_products=1,
+                sustained_s=0.2,
             )
         if profile == "full":
             return cls()
