@@ -125,7 +125,7 @@ for part in notebook notebook-budget; do
   budget=() name=gpu-test
   [ "$part" = notebook-budget ] && budget=(--memory-budget 22GiB) name=gpu-test-budget
   step "notebook: full profile ${budget[*]} (model $MODEL)"
-  limit=${NOTEBOOK_TIMEOUT_S:-420}
+  limit=${NOTEBOOK_TIMEOUT_S:-540}
   timeout $((limit + 10)) gpulab test notebooks/llm_finetuning.py --profile full \
     --arg "model=$MODEL" "${budget[@]}" --timeout "$limit" --report "$OUT/$name" \
     || { echo "$name did not pass"; rc=1; }
