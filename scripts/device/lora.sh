@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU proof for the LoRA bench and notebook. PARTS picks what runs, in this order (default
 # "bench notebook notebook-budget"); the bench is capped at BENCH_TIMEOUT_S (default 480 s), each
-# notebook run at NOTEBOOK_TIMEOUT_S (default 420 s: its Trainer comparison compiles the model),
+# notebook run at NOTEBOOK_TIMEOUT_S (default 540 s: its Trainer comparison compiles the model,
+# about 200 s on the H200),
 # so give each part its own device call.
 #
 # 1. `gpulab bench lora --profile full --out $OUT`: SmolLM2-135M's architecture (random weights),
