@@ -286,6 +286,8 @@ def _(mo):
       (an estimate of activation memory per sequence), up to 16 sequences (8k tokens per step at
       512, as `gpulab bench lora`); on a CPU it is the smoke profile's.
     - **torch.compile** compiles each decoder layer (on by default on a GPU): see section 5.
+    - **CUDA graph** (GPU only, on by default there) records one whole training step after
+      warm-up and replays it: see section 5.
 
     The settings are checked as you change them: a value that cannot train is named below the
     **Fine-tune** button before anything runs.
@@ -342,6 +344,8 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
     compile_layers = mo.ui.switch(
         value=defaults.compile and system.cuda_available, label="torch.compile layers"
     )
+    # Replaying a captured step removes the per-kernel launch cost; CUDA only.
+    cuda_graph = mo.ui.switch(value=system.cuda_available, label="CUDA graph")
     _chat = any(e.prompt for e in data_split.train)
     _default_prompts = (
         [e.prompt for e in data_split.val[:3]]
@@ -371,6 +375,7 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
                     packing,
                     documents_apart,
                     compile_layers,
+                    cuda_graph,
                 ],
                 justify="start",
                 wrap=True,
@@ -382,6 +387,7 @@ def _(bundle, data_split, defaults, lora, mo, profile, seq_len, system):
     return (
         batch_size,
         compile_layers,
+        cuda_graph,
         documents_apart,
         grad_accum,
         learning_rate,
@@ -398,6 +404,7 @@ def _(
     batch_size,
     bundle,
     compile_layers,
+    cuda_graph,
     data_source,
     defaults,
     documents_apart,
@@ -433,6 +440,7 @@ def _(
         documents_apart=documents_apart.value,
         precision=precision.value,
         compile=compile_layers.value,
+        cuda_graph=cuda_graph.value,
     )
     # Shown by the run cells when a button is pressed with these settings.
     settings_error = mo.callout(mo.md(settings.message(results_kept=True)), kind="danger")
@@ -538,6 +546,14 @@ def _(inspect, lora, mo):
         "them and compiling takes seconds; the first step pays for it (shown after training) "
         "and tokens/s leave out the warm-up steps. If compiling fails, training goes on eagerly "
         "and says why.\n"
+        "- **One CUDA graph per step** (`gpulab.workloads.lora.graphed_step`, on a GPU): after "
+        "the warm-up steps the whole step (gather the rows, forward, loss, backward, clipping, "
+        "fused AdamW) is captured once and replayed; the rows to train are copied into a fixed "
+        "buffer and the learning rate lives in a GPU tensor, so the CPU launches one graph "
+        "instead of thousands of kernels. Every step must then have the same shapes (packed "
+        "rows do) and no host sync, and the attention mask is passed explicitly so warm-up and "
+        "capture run the same compiled code. The last warm-up step runs under CUDA's sync check; "
+        "a step that syncs stays eager, and the note after training says so.\n"
         "- Gradient clipping, linear warm-up then cosine decay, gradient accumulation weighted "
         "by tokens (a long sequence counts as much as its tokens, whichever micro-batch it is in)."
         "\n\nOne step of the loop, as it runs:\n\n"

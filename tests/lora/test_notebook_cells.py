@@ -67,3 +67,13 @@ def test_defaults_come_from_the_profile_config() -> None:
     source = NOTEBOOK.read_text(encoding="utf-8")
     assert "lora.FinetuneConfig.for_profile(profile.name)" in source
     assert "gpu_card(system, profile)" in source and "run_guide(profile, _buttons)" in source
+
+
+def test_the_speed_switches_reach_the_training_config() -> None:
+    """torch.compile and the CUDA graph are shown as switches (on where CUDA is) and passed to
+    the checked settings, which every run cell trains from."""
+    (settings_cell,) = [s for _, _, s in _cells() if "lora.check_settings(" in s]
+    assert "compile=compile_layers.value" in settings_cell
+    assert "cuda_graph=cuda_graph.value" in settings_cell
+    (widgets,) = [s for _, defines, s in _cells() if "cuda_graph" in defines]
+    assert 'mo.ui.switch(value=system.cuda_available, label="CUDA graph")' in widgets

@@ -50,10 +50,8 @@ class FinetuneConfig:
     compile_backend: str = "inductor"  # "aot_eager" traces without generating kernels (tests)
     loss_chunk_tokens: int = 4096  # tokens per head+loss chunk; 0 materialises the full logits
     # On CUDA (bf16/fp32) each step captured once and replayed, with an explicit attention
-    # mask (`attention_mask.py`) so warm-up and capture call the layers alike. The bench turns
-    # it on (held on the H200); the notebook keeps it off until its own GPU run has used it: a
-    # capture during which torch.compile recompiles a layer fails, and the eager steps after it
-    # then meet a generator left in capture mode.
+    # mask (`attention_mask.py`) so warm-up and capture call the layers alike. Off unless asked
+    # for: the bench asks (it held on the H200), and so does the notebook's switch where CUDA is.
     cuda_graph: bool = False
 
     def __post_init__(self) -> None:
