@@ -98,3 +98,24 @@ def test_a_bad_schedule_is_refused() -> None:
     for bad in ({"lr_decay_steps": -1}, {"lr_final_ratio": 0.0}, {"lr_final_ratio": 2.0}):
         with pytest.raises(UsageError, match="lr_decay_steps"):
             replace(NerfConfig(), **bad).validate()
+
+
+def test_vanilla_renders_in_chunks_of_its_batch_as_it_would_in_one_pass() -> None:
+    """Held-out rendering goes one training batch at a time (its memory stays within what the
+    batch check allowed); the chunks change nothing in the image or the depth."""
+    from gpulab.workloads.nerf.methods import Vanilla
+
+    config = NerfConfig.for_profile("smoke")
+    torch.manual_seed(0)
+    vanilla = Vanilla(config, 1.0, (1.0, 1.0, 1.0), "cpu")
+    origins, dirs, _ = _rays(3 * config.vanilla_batch_rays + 5)
+    passes: list[int] = []
+    both = vanilla._both
+    vanilla._both = lambda o, d, jitter: (passes.append(o.shape[0]), both(o, d, jitter))[1]
+    colour, depth = vanilla.render(origins, dirs)
+    assert passes == [config.vanilla_batch_rays] * 3 + [5]
+    vanilla.batch_rays = origins.shape[0]  # one pass over every ray
+    whole_colour, whole_depth = vanilla.render(origins, dirs)
+    assert colour.shape == (origins.shape[0], 3) and depth.shape == (origins.shape[0],)
+    torch.testing.assert_close(colour, whole_colour, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(depth, whole_depth, rtol=1e-5, atol=1e-5)
