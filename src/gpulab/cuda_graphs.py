@@ -5,7 +5,8 @@ host cannot be captured; worse, a capture that fails part-way leaves CUDA's rand
 capture mode for the rest of the process. Running the last warm-up step under
 `torch.cuda.set_sync_debug_mode("error")` turns such a sync into an ordinary RuntimeError there,
 before any capture starts, so the caller can keep the step eager and say why. Used by the
-captured training steps (`workloads/nerf/graphed_step.py`, `workloads/lora/graphed_step.py`).
+captured training steps (`workloads/nerf/graphed_step.py`, `workloads/lora/graphed_step.py`)
+and the served forwards (`workloads/serving/graphed_forward.py`).
 """
 
 from __future__ import annotations

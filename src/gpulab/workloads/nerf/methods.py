@@ -62,11 +62,8 @@ class Ours:
         )
         # fused on a GPU: one kernel for all parameters, its step counters on the device; the
         # learning rate a device tensor where a graph reads it (the schedule fills it in place)
-        self.lr, self.lr_decay_steps, self.lr_final = (
-            config.lr,
-            config.lr_decay_steps,
-            config.lr_final_ratio,
-        )
+        self.lr, self.lr_decay_steps = config.lr, config.lr_decay_steps
+        self.lr_final = config.lr_final_ratio
         self.optim = torch.optim.Adam(
             self.field.parameters(),
             lr=torch.tensor(config.lr, device=self.device) if self.graphed else config.lr,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from gpulab.cuda_graphs import warm_up_stream
 from gpulab.workloads.serving import models
 
 
@@ -42,15 +43,12 @@ class GraphedForward:
         import torch
 
         pool = torch.cuda.graph_pool_handle()
-        side = torch.cuda.Stream()
         for size in range(max_batch_size, 0, -1):
             example = torch.from_numpy(models.example_inputs(self.shape, size))
             static_in = example.to(device)
             with torch.inference_mode():
-                side.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(side):  # warm-up off the capture's stream, as CUDA asks
+                with warm_up_stream(check_syncs=False):  # off the capture's stream, as CUDA asks
                     models.run_on_device(self.model, static_in)
-                torch.cuda.current_stream().wait_stream(side)
                 graph = torch.cuda.CUDAGraph()
                 with torch.cuda.graph(graph, pool=pool):
                     static_out = models.run_on_device(self.model, static_in)
