@@ -362,11 +362,11 @@ def _(mo):
     This step measures each format at one size twice: a **burst** (a few products after a short
     warm-up and a rest that lets the board's power average fall back: the datasheet's
     situation; a few untimed products run just before it, back to back with it, so the clock
-    has climbed from idle when timing starts) and **sustained** (products back to back for several seconds: what a training job
-    gets). NVML is read every few milliseconds during each; the efficiency column divides the
-    rate by the peak *at the median clock of that window*. A sustained rate well below the
-    datasheet but close to its own clock's peak is a healthy GPU at its power limit; one well
-    below its clock's peak is not.
+    has climbed from idle when timing starts) and **sustained** (products back to back for
+    several seconds: what a training job gets). NVML is read every few milliseconds during each;
+    the efficiency column divides the rate by the peak *at the median clock of that window*. A
+    sustained rate well below the datasheet but close to its own clock's peak is a healthy GPU
+    at its power limit; one well below its clock's peak is not.
     """)
     return
 

@@ -5,9 +5,9 @@ picks the sizes (`FinetuneConfig.bench_for_profile`, recorded under `details.con
 warm-up steps both sides leave out. Our side in the full profile on CUDA: bf16 autocast, packed
 rows, fused AdamW, no per-step host sync, the output head and loss computed in chunks, and each
 decoder layer compiled with `torch.compile`, each step after warm-up replayed from one captured
-CUDA graph (`GPULAB_LORA_CUDA_GRAPH=0` runs it eagerly), documents kept apart in packed rows (and once more
-across documents, to measure what that costs: `details.packing_comparison`). The headline peer is
-Trainer's strongest set-up (bf16, `DataCollatorWithFlattening`, `adamw_torch_fused`, SDPA,
+CUDA graph (`GPULAB_LORA_CUDA_GRAPH=0` runs it eagerly), documents kept apart in packed rows (and
+once more across documents, to measure what that costs: `details.packing_comparison`). The headline
+peer is Trainer's strongest set-up (bf16, `DataCollatorWithFlattening`, `adamw_torch_fused`, SDPA,
 `torch_compile=True` on CUDA, its outcome in `details.trainer.torch_compile`); Trainer's defaults
 are `details.trainer_defaults` with their ratio. `GPULAB_LORA_TRAINER_BF16=1` adds Trainer with
 only `bf16=True` (off by default: the best set-up already runs bf16).

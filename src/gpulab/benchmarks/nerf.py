@@ -8,7 +8,8 @@ its held-out PSNR reaches both vanilla's best curve point and 30 dB, at least
 `ours_min_seconds` (60 s) and at most `ours_seconds` (90 s). The metric is training
 seconds to vanilla's best PSNR (lower is better): ratio = vanilla's time to its best / ours' time
 to that PSNR, both read off measured curve points (nothing extrapolated). `details` holds both
-curves, ours' time to 30 dB, PSNR at 30 and 60 s (None where not measured), final PSNR over all held-out views and the config.
+curves, ours' time to 30 dB, PSNR at 30 and 60 s (None where not measured), final PSNR over all
+held-out views and the config.
 Smoke: 32² views on the CPU through the same code, with no ratio.
 """
 

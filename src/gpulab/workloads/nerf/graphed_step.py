@@ -2,12 +2,13 @@
 
 A step of ours launches about two hundred small kernels (march, occupancy lookup, sort, hash
 encoding, two tiny MLPs, compositing, their backward, Adam) that a large GPU finishes sooner than
-Python issues them (`reports/device/h200/nerf-probe-cuda-graph.log` times both). A CUDA graph records the step once and replays it with
-one launch. What a graph needs, ours provides: a fixed shape (the static-capacity path evaluates a
-calibrated number of samples, `capacity`, so a step has no data-dependent size and no host
-sync), inputs in fixed buffers (the step's rays are copied in), the optimizer's state on the
-device (Adam with `capturable=True`) and an occupancy mask updated in place between replays.
-The stratified jitter comes from the default CUDA generator, which advances on every replay.
+Python issues them (`reports/device/h200/nerf-probe-cuda-graph.log` times both). A CUDA graph
+records the step once and replays it with one launch. What a graph needs, ours provides: a fixed
+shape (the static-capacity path evaluates a calibrated number of samples, `capacity`, so a step has
+no data-dependent size and no host sync), inputs in fixed buffers (the step's rays are copied in),
+the optimizer's state on the device (Adam with `capturable=True`) and an occupancy mask updated in
+place between replays. The stratified jitter comes from the default CUDA generator, which advances
+on every replay.
 
 A new capacity (the occupied space shrinks while training) means a new graph: two real steps run
 eagerly on a side stream first (the first fills one-time caches, such as a constant copied to
